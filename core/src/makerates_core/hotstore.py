@@ -1,0 +1,359 @@
+"""The hot tier: DynamoDB, or a local SQLite file that behaves the same for our access patterns.
+
+Every table has a string partition key `pk` and a string sort key `sk`. Items are plain dicts
+whose numbers are `Decimal` (a float is refused, as DynamoDB's own serializer refuses it). The
+file-backed store keeps items in DynamoDB's JSON form, so both stores round-trip the same values.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from makerates_core.errors import UpstreamError
+from makerates_core.settings import Settings
+
+Item = dict[str, Any]
+BATCH_SIZE = 25
+MAX_ITEM_BYTES = 400 * 1024
+THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+}
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_wire(item: Item) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def from_wire(wire: dict[str, Any]) -> Item:
+    return {key: _deserializer.deserialize(value) for key, value in wire.items()}
+
+
+def unique_by_key(items: Iterable[Item]) -> list[Item]:
+    """Collapse items with the same (pk, sk), the last one winning, as sequential puts would.
+
+    DynamoDB rejects a BatchWriteItem that names one key twice; some emulators accept it.
+    """
+    by_key: dict[tuple[str, str], Item] = {}
+    for item in items:
+        by_key[(item["pk"], item["sk"])] = item
+    return list(by_key.values())
+
+
+def check_size(wire: dict[str, Any]) -> None:
+    size = len(json.dumps(wire, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_ITEM_BYTES:
+        raise UpstreamError(
+            f"item {wire['pk']['S']}/{wire['sk']['S']} is {size} bytes, over DynamoDB's 400 KB "
+            "item limit; split it before writing"
+        )
+
+
+class HotStore(Protocol):
+    """What the stages and readers need from the hot tier, and nothing more."""
+
+    def ensure_table(self, table: str) -> None: ...
+
+    def put_items(self, table: str, items: Iterable[Item]) -> int: ...
+
+    def get_item(self, table: str, pk: str, sk: str) -> Item | None: ...
+
+    def batch_get(self, table: str, keys: list[tuple[str, str]]) -> list[Item]: ...
+
+    def query(
+        self,
+        table: str,
+        pk: str,
+        *,
+        sk_min: str | None = None,
+        sk_max: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        attributes: list[str] | None = None,
+    ) -> Iterator[Item]: ...
+
+    def describe(self) -> str: ...
+
+
+class DynamoHotStore:
+    """The hot tier on DynamoDB (AWS or DynamoDB Local)."""
+
+    def __init__(self, settings: Settings, max_attempts: int = 8, base_delay: float = 0.05):
+        self.endpoint = settings.dynamodb_endpoint_url
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.client = boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint,
+            region_name=settings.aws_region,
+            config=Config(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        )
+        self._known_tables: set[str] = set()
+
+    def describe(self) -> str:
+        return f"DynamoDB at {self.endpoint or 'AWS'}"
+
+    def _call(self, operation: str, **kwargs) -> dict[str, Any]:
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except EndpointConnectionError as exc:
+            raise UpstreamError(
+                f"cannot reach {self.describe()}; start it or fix DYNAMODB_ENDPOINT_URL"
+            ) from exc
+        except BotoCoreError as exc:
+            raise UpstreamError(f"{self.describe()} failed during {operation}: {exc}") from exc
+
+    def ensure_table(self, table: str) -> None:
+        if table in self._known_tables:
+            return
+        try:
+            self._call("describe_table", TableName=table)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            try:
+                self._call(
+                    "create_table",
+                    TableName=table,
+                    AttributeDefinitions=[
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                    ],
+                    KeySchema=[
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+            except ClientError as race:
+                if race.response["Error"]["Code"] != "ResourceInUseException":
+                    raise
+            self.client.get_waiter("table_exists").wait(
+                TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+        self._known_tables.add(table)
+
+    def _backoff(self, attempt: int) -> None:
+        time.sleep(random.uniform(0, self.base_delay * 2**attempt))
+
+    def put_items(self, table: str, items: Iterable[Item]) -> int:
+        wires = [to_wire(item) for item in unique_by_key(items)]
+        for wire in wires:
+            check_size(wire)
+        for start in range(0, len(wires), BATCH_SIZE):
+            pending = [{"PutRequest": {"Item": w}} for w in wires[start : start + BATCH_SIZE]]
+            self._write_batch(table, pending)
+        return len(wires)
+
+    def _write_batch(self, table: str, pending: list[dict[str, Any]]) -> None:
+        for attempt in range(self.max_attempts):
+            try:
+                response = self._call("batch_write_item", RequestItems={table: pending})
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in THROTTLING:
+                    raise UpstreamError(
+                        f"{self.describe()} refused a write to {table}: "
+                        f"{exc.response['Error'].get('Message', exc)}"
+                    ) from exc
+            else:
+                pending = response.get("UnprocessedItems", {}).get(table, [])
+                if not pending:
+                    return
+            self._backoff(attempt)
+        raise UpstreamError(
+            f"{self.describe()} kept throttling writes to {table} after {self.max_attempts} "
+            "tries; re-run later (the sync resumes where it stopped) or raise the table's capacity"
+        )
+
+    def get_item(self, table: str, pk: str, sk: str) -> Item | None:
+        response = self._call("get_item", TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        return from_wire(response["Item"]) if "Item" in response else None
+
+    def batch_get(self, table: str, keys: list[tuple[str, str]]) -> list[Item]:
+        found: list[Item] = []
+        unique_keys = list(dict.fromkeys(keys))
+        for start in range(0, len(unique_keys), 100):
+            pending = {
+                table: {
+                    "Keys": [
+                        {"pk": {"S": p}, "sk": {"S": s}}
+                        for p, s in unique_keys[start : start + 100]
+                    ]
+                }
+            }
+            for attempt in range(self.max_attempts):
+                response = self._call("batch_get_item", RequestItems=pending)
+                found.extend(from_wire(w) for w in response["Responses"].get(table, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                self._backoff(attempt)
+            else:
+                raise UpstreamError(f"{self.describe()} kept throttling reads of {table}")
+        return found
+
+    def query(
+        self,
+        table: str,
+        pk: str,
+        *,
+        sk_min: str | None = None,
+        sk_max: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        attributes: list[str] | None = None,
+    ) -> Iterator[Item]:
+        condition = "pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        if sk_min is not None and sk_max is not None:
+            condition += " AND sk BETWEEN :lo AND :hi"
+            values.update({":lo": {"S": sk_min}, ":hi": {"S": sk_max}})
+        elif sk_min is not None:
+            condition += " AND sk >= :lo"
+            values[":lo"] = {"S": sk_min}
+        elif sk_max is not None:
+            condition += " AND sk <= :hi"
+            values[":hi"] = {"S": sk_max}
+        request: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not descending,
+        }
+        if attributes:
+            names = {f"#a{i}": name for i, name in enumerate(["pk", "sk", *attributes])}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
+        returned = 0
+        while True:
+            if limit is not None:
+                request["Limit"] = limit - returned
+            response = self._call("query", **request)
+            for wire in response.get("Items", []):
+                returned += 1
+                yield from_wire(wire)
+            if "LastEvaluatedKey" not in response or (limit is not None and returned >= limit):
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class SqliteHotStore:
+    """The embedded hot tier: one SQLite file, the same items and key semantics as DynamoDB."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            self._local.con = con
+        return con
+
+    def describe(self) -> str:
+        return f"the local hot store {self.path}"
+
+    @staticmethod
+    def _name(table: str) -> str:
+        if not table.replace("_", "").replace("-", "").replace(".", "").isalnum():
+            raise ValueError(f"invalid table name {table!r}")
+        return '"' + table + '"'
+
+    def ensure_table(self, table: str) -> None:
+        self._db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._name(table)} "
+            "(pk TEXT NOT NULL, sk TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (pk, sk)) "
+            "WITHOUT ROWID"
+        )
+
+    def put_items(self, table: str, items: Iterable[Item]) -> int:
+        rows = []
+        for item in unique_by_key(items):
+            wire = to_wire(item)
+            check_size(wire)
+            rows.append((item["pk"], item["sk"], json.dumps(wire, separators=(",", ":"))))
+        self.ensure_table(table)
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO {self._name(table)} (pk, sk, item) VALUES (?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def get_item(self, table: str, pk: str, sk: str) -> Item | None:
+        self.ensure_table(table)
+        row = self._db.execute(
+            f"SELECT item FROM {self._name(table)} WHERE pk = ? AND sk = ?", (pk, sk)
+        ).fetchone()
+        return from_wire(json.loads(row[0])) if row else None
+
+    def batch_get(self, table: str, keys: list[tuple[str, str]]) -> list[Item]:
+        found = (self.get_item(table, pk, sk) for pk, sk in dict.fromkeys(keys))
+        return [item for item in found if item is not None]
+
+    def query(
+        self,
+        table: str,
+        pk: str,
+        *,
+        sk_min: str | None = None,
+        sk_max: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        attributes: list[str] | None = None,
+    ) -> Iterator[Item]:
+        self.ensure_table(table)
+        sql = f"SELECT item FROM {self._name(table)} WHERE pk = ?"
+        params: list[Any] = [pk]
+        if sk_min is not None:
+            sql += " AND sk >= ?"
+            params.append(sk_min)
+        if sk_max is not None:
+            sql += " AND sk <= ?"
+            params.append(sk_max)
+        sql += " ORDER BY sk " + ("DESC" if descending else "ASC")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        keep = {"pk", "sk", *attributes} if attributes else None
+        for (raw,) in self._db.execute(sql, params).fetchall():
+            wire = json.loads(raw)
+            if keep is not None:
+                wire = {k: v for k, v in wire.items() if k in keep}
+            yield from_wire(wire)
+
+
+def open_store(settings: Settings) -> HotStore:
+    if settings.uses_dynamodb:
+        return DynamoHotStore(settings)
+    return SqliteHotStore(settings.hot_store)
+
+
+def table_name(settings: Settings, name: str) -> str:
+    return f"{settings.table_prefix}{name}"

@@ -1,0 +1,78 @@
+"""Runtime settings, read once from the environment.
+
+Every stage reads the same names, so one `.env` (or one Kestra `env:` block) configures the
+whole pipeline. Defaults are the embedded ones: a lake folder and a file-backed hot tier under
+`./data`, so a fresh machine runs with nothing set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from makerates_core.errors import UserError
+
+ECB_DEFAULT_BASE_URL = "https://www.ecb.europa.eu/stats/eurofxref"
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time: `20261126T194512Z-1a2b3c`."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    lake_url: str = "data/lake"
+    s3_endpoint_url: str | None = None
+    hot_store: str = "data/hot.sqlite3"
+    dynamodb_endpoint_url: str | None = None
+    table_prefix: str = "makerates_"
+    aws_region: str = "us-east-1"
+    ecb_base_url: str = ECB_DEFAULT_BASE_URL
+    initial_lookback_days: int = 90
+    http_timeout_seconds: float = 30.0
+    run_id: str = field(default_factory=new_run_id)
+
+    @property
+    def lake_is_s3(self) -> bool:
+        return self.lake_url.startswith("s3://")
+
+    @property
+    def uses_dynamodb(self) -> bool:
+        return self.hot_store == "dynamodb"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        lake_url = env.get("LAKE_URL") or cls.lake_url
+        if not lake_url.startswith("s3://"):
+            lake_url = str(Path(lake_url).expanduser().resolve())
+        dynamodb_endpoint = env.get("DYNAMODB_ENDPOINT_URL") or None
+        hot_store = env.get("HOT_STORE") or ("dynamodb" if dynamodb_endpoint else cls.hot_store)
+        if hot_store != "dynamodb":
+            hot_store = str(Path(hot_store).expanduser().resolve())
+        return cls(
+            lake_url=lake_url.rstrip("/"),
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+            hot_store=hot_store,
+            dynamodb_endpoint_url=dynamodb_endpoint,
+            table_prefix=env.get("TABLE_PREFIX", cls.table_prefix),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
+            ecb_base_url=(env.get("ECB_BASE_URL") or ECB_DEFAULT_BASE_URL).rstrip("/"),
+            initial_lookback_days=_int(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
+            http_timeout_seconds=float(env.get("HTTP_TIMEOUT_SECONDS") or 30.0),
+            run_id=env.get("RUN_ID") or new_run_id(),
+        )
