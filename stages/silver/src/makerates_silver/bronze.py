@@ -1,0 +1,47 @@
+"""What bronze holds: the ids of the dlt loads that completed."""
+
+from __future__ import annotations
+
+from makerates_core.duck import connect
+from makerates_core.errors import UserError
+from makerates_core.settings import Settings
+
+RATES_GLOB = "bronze/ecb_rates/*.jsonl.gz"
+LOADS_GLOB = "bronze/_dlt_loads/*.jsonl"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def completed_loads(settings: Settings) -> list[str]:
+    """Sorted ids of completed bronze loads; a one-line error when bronze is empty."""
+    lake = settings.lake_url
+    with connect(settings) as con:
+        (rate_files,) = con.execute(
+            f"select count(*) from glob({_literal(f'{lake}/{RATES_GLOB}')})"
+        ).fetchone()
+        (load_files,) = con.execute(
+            f"select count(*) from glob({_literal(f'{lake}/{LOADS_GLOB}')})"
+        ).fetchone()
+        if not rate_files or not load_files:
+            raise UserError(
+                f"bronze is empty: no completed ECB loads under {lake}/bronze; "
+                "run bronze first (`makerates-bronze run`, or `just pipeline`)"
+            )
+        rows = con.execute(
+            f"""
+            select distinct load_id
+            from read_json({_literal(f"{lake}/{LOADS_GLOB}")},
+                format = 'newline_delimited',
+                columns = {{'load_id': 'VARCHAR', 'status': 'BIGINT'}})
+            where status = 0 and load_id is not null
+            order by load_id
+            """
+        ).fetchall()
+    if not rows:
+        raise UserError(
+            f"bronze has no completed load under {lake}/bronze (only unfinished ones); "
+            "run bronze again (`makerates-bronze run`) first"
+        )
+    return [load_id for (load_id,) in rows]

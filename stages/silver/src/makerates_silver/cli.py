@@ -1,0 +1,50 @@
+"""`makerates-silver run | docs`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from makerates_core.errors import one_line_errors
+from makerates_core.logs import setup_logging
+from makerates_core.settings import Settings
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="makerates-silver",
+        description=(
+            "Silver stage: dbt on DuckDB turns bronze into typed, de-duplicated, tested "
+            "Parquet and publishes it (silver/published.json) only when every test passed."
+        ),
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "run",
+        help="dbt build on the completed bronze loads; publish when it passed "
+        "(skips when bronze has nothing new)",
+    )
+    docs = commands.add_parser("docs", help="dbt docs generate (lineage, tests) to a local folder")
+    docs.add_argument(
+        "--out",
+        type=Path,
+        default=Path("data/dbt-docs"),
+        help="where the docs site goes (default: data/dbt-docs)",
+    )
+    return root
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    setup_logging("silver", os.environ.get("LOG_LEVEL", "INFO"))
+    settings = Settings.from_env()
+    from makerates_silver import runner
+
+    if args.command == "docs":
+        index = runner.docs(settings, args.out)
+        print(index)
+        return 0
+    return runner.run(settings)
