@@ -24,21 +24,24 @@ def completed_loads(settings: Settings) -> list[str]:
         (load_files,) = con.execute(
             f"select count(*) from glob({_literal(f'{lake}/{LOADS_GLOB}')})"
         ).fetchone()
-        if not rate_files or not load_files:
+        if not rate_files:
             raise UserError(
                 f"bronze is empty: no completed ECB loads under {lake}/bronze; "
                 "run bronze first (`makerates-bronze run`, or `just pipeline`)"
             )
-        rows = con.execute(
-            f"""
-            select distinct load_id
-            from read_json({_literal(f"{lake}/{LOADS_GLOB}")},
-                format = 'newline_delimited',
-                columns = {{'load_id': 'VARCHAR', 'status': 'BIGINT'}})
-            where status = 0 and load_id is not null
-            order by load_id
-            """
-        ).fetchall()
+        if not load_files:
+            rows = []
+        else:
+            rows = con.execute(
+                f"""
+                select distinct load_id
+                from read_json({_literal(f"{lake}/{LOADS_GLOB}")},
+                    format = 'newline_delimited',
+                    columns = {{'load_id': 'VARCHAR', 'status': 'BIGINT'}})
+                where status = 0 and load_id is not null
+                order by load_id
+                """
+            ).fetchall()
     if not rows:
         raise UserError(
             f"bronze has no completed load under {lake}/bronze (only unfinished ones); "

@@ -81,6 +81,21 @@ def work_dir() -> Iterator[Path]:
         yield Path(tmp)
 
 
+@contextmanager
+def environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for one dbt invocation, then restore the previous ones."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass
 class DbtOutcome:
     success: bool
@@ -89,12 +104,13 @@ class DbtOutcome:
     seconds: float
 
 
-def invoke_dbt(command: list[str], settings: Settings, work: Path) -> DbtOutcome:
+def invoke_dbt(
+    command: list[str], settings: Settings, work: Path, target: Path | None = None
+) -> DbtOutcome:
     """Run one dbt command in-process on the packaged project, target and logs under `work`."""
     from dbt.cli.main import dbtRunner  # slow import: only when dbt is really needed
 
     project = project_dir()
-    os.environ.update(profile_env(settings, work))
     args = [
         *command,
         "--project-dir",
@@ -102,14 +118,15 @@ def invoke_dbt(command: list[str], settings: Settings, work: Path) -> DbtOutcome
         "--profiles-dir",
         str(project),
         "--target-path",
-        str(work / "target"),
+        str(target or work / "target"),
         "--log-path",
         str(work / "logs"),
     ]
     started = time.monotonic()
-    outcome = dbtRunner().invoke(args)
+    with environ(profile_env(settings, work)):
+        outcome = dbtRunner().invoke(args)
     seconds = time.monotonic() - started
-    results_file = work / "target" / "run_results.json"
+    results_file = (target or work / "target") / "run_results.json"
     results = []
     if results_file.exists():
         results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
@@ -121,7 +138,9 @@ def _is_test(result: dict[str, Any]) -> bool:
 
 
 def _name(result: dict[str, Any]) -> str:
-    return result["unique_id"].split(".")[-1]
+    """`test.<project>.<name>.<hash>`, `unit_test.<project>.<model>.<name>`, `model.<project>.<name>`."""
+    parts = result["unique_id"].split(".")
+    return parts[2] if parts[0] == "test" and len(parts) > 2 else parts[-1]
 
 
 def _summary(message: str | None, fallback: str) -> str:
@@ -246,32 +265,15 @@ def run(settings: Settings) -> int:
 
 
 def docs(settings: Settings, out: Path) -> Path:
-    """`dbt docs generate --static` into `out` (index.html, static_index.html, catalog)."""
+    """`dbt docs generate --static` into `out`; returns the single-file site's path."""
     out = out.expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
     with work_dir() as work:
-        os.environ.update(profile_env(settings, work))
-        # the target path is the docs folder itself; logs stay in the work dir
-        from dbt.cli.main import dbtRunner
-
-        project = project_dir()
-        outcome = dbtRunner().invoke(
-            [
-                "docs",
-                "generate",
-                "--static",
-                "--empty-catalog",
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(project),
-                "--target-path",
-                str(out),
-                "--log-path",
-                str(work / "logs"),
-            ]
+        outcome = invoke_dbt(
+            ["docs", "generate", "--static", "--empty-catalog"], settings, work, target=out
         )
     if not outcome.success:
-        detail = str(outcome.exception or "see the dbt log above").strip().splitlines()
-        raise UserError(f"dbt docs generate failed: {detail[0] if detail else 'unknown error'}")
+        raise UserError(
+            "dbt docs generate failed: "
+            + _summary(str(outcome.exception or ""), "see the dbt log above")
+        )
     return out / "static_index.html"

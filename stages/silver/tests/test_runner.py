@@ -1,0 +1,252 @@
+"""The silver runner end to end on a real dlt-written bronze lake (local folder)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from makerates_silver import cli
+from makerates_silver.project import project_dir
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def read_table(uri: str) -> dict[tuple[str, str], tuple[Decimal, datetime]]:
+    """{(rate_date ISO, currency): (rate, extracted_at)} from a fct_rates Parquet."""
+    rows = duckdb.sql(
+        f"select rate_date, currency, rate, source, extracted_at from read_parquet('{uri}')"
+    ).fetchall()
+    assert all(isinstance(r[2], Decimal) for r in rows)
+    assert {r[3] for r in rows} <= {"ecb"}
+    return {(r[0].isoformat(), r[1]): (r[2], r[4]) for r in rows}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(["run", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def published(lake: Path) -> dict:
+    return json.loads((lake / "silver" / "published.json").read_text())
+
+
+def expected(bronze, start: str, end: str) -> dict[tuple[str, str], Decimal]:
+    return {
+        (day, currency): Decimal(rate)
+        for day, rates in bronze.history().items()
+        if start <= day <= end
+        for currency, rate in rates.items()
+    }
+
+
+def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_env, bronze, capsys):
+    first = bronze.load(bronze.rows("2024-01-01", "2024-02-15", utc(2024, 2, 15, 16)))
+    second = bronze.load(bronze.rows("2024-02-01", "2024-03-31", utc(2024, 4, 1, 16)))
+
+    code, out, err = run(capsys)
+    assert code == 0, err
+
+    document = published(silver_env)
+    run_id = document["run_id"]
+    assert document["bronze_loads"] == sorted([first, second])
+    assert document["tables"] == {"fct_rates": f"silver/runs/{run_id}/fct_rates.parquet"}
+    parquet = silver_env / document["tables"]["fct_rates"]
+    table = read_table(str(parquet))
+    assert {key: rate for key, (rate, _) in table.items()} == expected(
+        bronze, "2024-01-01", "2024-03-31"
+    )
+    (rows,) = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()
+    assert rows == len(table)  # one row per (rate_date, currency), no all-NULL filler row
+    types = {
+        r[0]: r[1]
+        for r in duckdb.sql(f"describe select * from read_parquet('{parquet}')").fetchall()
+    }
+    assert types == {
+        "rate_date": "DATE",
+        "currency": "VARCHAR",
+        "rate": "DECIMAL(38,18)",
+        "source": "VARCHAR",
+        "extracted_at": "TIMESTAMP",
+    }
+    artifacts = silver_env / "silver" / "runs" / run_id / "artifacts"
+    assert sorted(p.name for p in artifacts.iterdir()) == ["manifest.json", "run_results.json"]
+    assert f'"rows_published":{len(table)}' in out
+    assert '"tests_passed":' in out
+
+
+def test_newest_extraction_wins_whatever_the_load_order(silver_env, bronze, capsys):
+    day = "2024-03-15"
+    newer = [
+        {**r, "rate": "9.0000" if r["currency"] == "USD" else r["rate"]}
+        for r in bronze.rows(day, day, utc(2024, 3, 20, 16), "eurofxref-hist-90d.xml")
+    ]
+    older = bronze.rows(day, day, utc(2024, 3, 15, 16), "eurofxref-daily.xml")
+    bronze.load(newer)  # the newer extraction lands first ...
+    bronze.load(older)  # ... and an older one after it: the extraction time decides, not the load
+
+    code, _, err = run(capsys)
+    assert code == 0, err
+    table = read_table(str(silver_env / published(silver_env)["tables"]["fct_rates"]))
+    assert table[(day, "USD")] == (Decimal("9.0000"), utc(2024, 3, 20, 16).replace(tzinfo=None))
+    assert table[(day, "JPY")][1] == utc(2024, 3, 20, 16).replace(tzinfo=None)
+    assert len(table) == len(bronze.history()[day])
+
+
+def test_an_incomplete_load_is_ignored(silver_env, bronze, capsys):
+    done = bronze.load(bronze.rows("2024-03-01", "2024-03-08", utc(2024, 3, 8, 16)))
+    bronze.load(
+        [{**r, "rate": "1"} for r in bronze.rows("2024-03-01", "2024-03-15", utc(2024, 3, 15, 16))],
+        complete=False,
+    )
+    assert len(list((silver_env / "bronze" / "ecb_rates").glob("*.jsonl.gz"))) == 2
+
+    code, _, err = run(capsys)
+    assert code == 0, err
+    document = published(silver_env)
+    assert document["bronze_loads"] == [done]
+    table = read_table(str(silver_env / document["tables"]["fct_rates"]))
+    assert {k: rate for k, (rate, _) in table.items()} == expected(
+        bronze, "2024-03-01", "2024-03-08"
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "failing_test"),
+    [
+        ({"currency": "usd"}, "currency_is_three_upper_case_letters_stg_ecb__rates (1 failure)"),
+        ({"rate": "-1"}, "rate_is_positive_stg_ecb__rates (1 failure)"),
+        ({"rate": "N/A"}, "not_null_stg_ecb__rates_rate (1 failure)"),
+    ],
+)
+def test_a_bad_row_fails_the_build_and_leaves_published_untouched(
+    silver_env, bronze, capsys, bad, failing_test
+):
+    bronze.load(bronze.rows("2024-03-01", "2024-03-08", utc(2024, 3, 8, 16)))
+    assert run(capsys)[0] == 0
+    before = (silver_env / "silver" / "published.json").read_bytes()
+
+    row = {**bronze.rows("2024-03-11", "2024-03-11", utc(2024, 3, 11, 16))[0], **bad}
+    bronze.load([row, *bronze.rows("2024-03-12", "2024-03-12", utc(2024, 3, 12, 16))])
+    code, _, err = run(capsys)
+
+    assert code == 1
+    error_lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert error_lines == [f"error: silver tests failed: {failing_test}; gold left unchanged"], err
+    assert (silver_env / "silver" / "published.json").read_bytes() == before
+    runs = sorted((silver_env / "silver" / "runs").iterdir())
+    assert len(runs) == 2
+    failed = next(r for r in runs if r.name != json.loads(before)["run_id"])
+    assert sorted(p.name for p in (failed / "artifacts").iterdir()) == [
+        "manifest.json",
+        "run_results.json",
+    ]
+    assert not (failed / "fct_rates.parquet").exists()  # the test stopped what depends on it
+    results = json.loads((failed / "artifacts" / "run_results.json").read_text())["results"]
+    assert any(r["status"] == "fail" for r in results)
+
+
+def test_a_duplicate_key_in_the_mart_names_the_unique_test(silver_env, bronze, capsys, monkeypatch):
+    """The failure line names the test and its failure count (the mart's own unique test)."""
+    from makerates_silver import runner
+
+    outcome = runner.DbtOutcome(
+        success=False,
+        results=[
+            {
+                "unique_id": "test.makerates_silver.unique_fct_rates_rate_date_currency.1a2b3c4d5e",
+                "status": "fail",
+                "failures": 3,
+            },
+            {
+                "unique_id": "unit_test.makerates_silver.stg_ecb__rates.newest",
+                "status": "fail",
+                "failures": 1,
+            },
+            {
+                "unique_id": "test.makerates_silver.not_null_fct_rates_rate.0a1b2c3d4e",
+                "status": "pass",
+                "failures": 0,
+            },
+        ],
+        exception=None,
+        seconds=0.1,
+    )
+    assert runner.failure_line(outcome) == (
+        "silver tests failed: unique_fct_rates_rate_date_currency (3 failures), "
+        "newest (unit test); gold left unchanged"
+    )
+
+
+def test_a_second_run_with_nothing_new_is_skipped(silver_env, bronze, capsys):
+    bronze.load(bronze.rows("2024-03-01", "2024-03-08", utc(2024, 3, 8, 16)))
+    assert run(capsys)[0] == 0
+    before = (silver_env / "silver" / "published.json").read_bytes()
+
+    code, out, err = run(capsys)
+    assert code == 0, err
+    assert "nothing new in bronze" in err
+    assert '"skipped":true' in out
+    assert (silver_env / "silver" / "published.json").read_bytes() == before
+    assert len(list((silver_env / "silver" / "runs").iterdir())) == 1
+
+    bronze.load(bronze.rows("2024-03-11", "2024-03-11", utc(2024, 3, 11, 16)))
+    assert run(capsys)[0] == 0
+    assert published(silver_env)["run_id"] != json.loads(before)["run_id"]
+
+
+def test_empty_bronze_says_run_bronze_first(silver_env, capsys):
+    code, _, err = run(capsys)
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("error: bronze is empty")
+    assert "run bronze first" in err
+    assert not (silver_env / "silver" / "published.json").exists()
+
+
+def test_only_incomplete_loads_is_a_clear_error(silver_env, bronze, capsys):
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", utc(2024, 3, 1, 16)), complete=False)
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "no completed load" in err.strip().splitlines()[-1]
+
+
+def test_reusing_the_published_run_id_is_refused(silver_env, bronze, capsys, monkeypatch):
+    monkeypatch.setenv("RUN_ID", "run-one")
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", utc(2024, 3, 1, 16)))
+    assert run(capsys)[0] == 0
+    bronze.load(bronze.rows("2024-03-04", "2024-03-04", utc(2024, 3, 4, 16)))
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "already published" in err
+
+
+def test_dbt_writes_nothing_into_the_project(silver_env, bronze, capsys):
+    project = project_dir()
+    before = sorted(
+        p.relative_to(project) for p in project.rglob("*") if "__pycache__" not in p.parts
+    )
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", utc(2024, 3, 1, 16)))
+    assert run(capsys)[0] == 0
+    after = sorted(
+        p.relative_to(project) for p in project.rglob("*") if "__pycache__" not in p.parts
+    )
+    assert after == before
+
+
+def test_docs_generates_a_static_site(silver_env, tmp_path, capsys):
+    code = cli.main(["docs", "--out", str(tmp_path / "docs")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    index = Path(out.strip().splitlines()[-1])
+    assert index == tmp_path / "docs" / "static_index.html"
+    assert index.stat().st_size > 10_000
+    manifest = json.loads((tmp_path / "docs" / "manifest.json").read_text())
+    assert {"model.makerates_silver.stg_ecb__rates", "model.makerates_silver.fct_rates"} <= set(
+        manifest["nodes"]
+    )
