@@ -250,3 +250,13 @@ def test_docs_generates_a_static_site(silver_env, tmp_path, capsys):
     assert {"model.makerates_silver.stg_ecb__rates", "model.makerates_silver.fct_rates"} <= set(
         manifest["nodes"]
     )
+
+
+def test_the_project_folder_can_be_set_by_environment(silver_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAKERATES_DBT_PROJECT_DIR", str(tmp_path / "nowhere"))
+    from makerates_core.errors import UserError
+
+    with pytest.raises(UserError, match="MAKERATES_DBT_PROJECT_DIR"):
+        project_dir()
+    monkeypatch.setenv("MAKERATES_DBT_PROJECT_DIR", str(Path(__file__).parents[1]))
+    assert (project_dir() / "dbt_project.yml").is_file()
