@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contract_helpers import ROOT, load_yaml  # noqa: E402
+from contract_helpers import ROOT, load_yaml
 
 
 @pytest.fixture(scope="session")

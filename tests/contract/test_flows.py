@@ -16,41 +16,137 @@ import pytest
 from contract_helpers import ROOT, STAGES, built_stages
 
 FLOW_KEYS = {
-    "id", "namespace", "tasks", "description", "labels", "inputs", "outputs", "variables",
-    "triggers", "pluginDefaults", "errors", "finally", "afterExecution", "retry", "sla",
-    "concurrency", "disabled", "revision", "deleted", "workerGroup",
+    "id",
+    "namespace",
+    "tasks",
+    "description",
+    "labels",
+    "inputs",
+    "outputs",
+    "variables",
+    "triggers",
+    "pluginDefaults",
+    "errors",
+    "finally",
+    "afterExecution",
+    "retry",
+    "sla",
+    "concurrency",
+    "disabled",
+    "revision",
+    "deleted",
+    "workerGroup",
 }
 TASK_CORE_KEYS = {
-    "id", "type", "description", "retry", "timeout", "runIf", "allowFailure", "disabled",
-    "logLevel", "logToFile", "workerGroup", "allowWarning",
+    "id",
+    "type",
+    "description",
+    "retry",
+    "timeout",
+    "runIf",
+    "allowFailure",
+    "disabled",
+    "logLevel",
+    "logToFile",
+    "workerGroup",
+    "allowWarning",
 }
 DOCKER_RUN_KEYS = TASK_CORE_KEYS | {
-    "containerImage", "user", "entryPoint", "extraHosts", "networkMode", "portBindings",
-    "volumes", "pullPolicy", "deviceRequests", "cpu", "memory", "shmSize", "privileged", "env",
-    "namespaceFiles", "inputFiles", "outputFiles", "commands", "wait", "host", "config",
+    "containerImage",
+    "user",
+    "entryPoint",
+    "extraHosts",
+    "networkMode",
+    "portBindings",
+    "volumes",
+    "pullPolicy",
+    "deviceRequests",
+    "cpu",
+    "memory",
+    "shmSize",
+    "privileged",
+    "env",
+    "namespaceFiles",
+    "inputFiles",
+    "outputFiles",
+    "commands",
+    "wait",
+    "host",
+    "config",
     "credentials",
 }
 SCHEDULE_KEYS = {
-    "id", "type", "description", "cron", "timezone", "inputs", "lateMaximumDelay",
-    "recoverMissedSchedules", "conditions", "stopAfter", "disabled", "withSeconds",
-    "scheduleConditions", "backfill", "logLevel", "workerGroup",
+    "id",
+    "type",
+    "description",
+    "cron",
+    "timezone",
+    "inputs",
+    "lateMaximumDelay",
+    "recoverMissedSchedules",
+    "conditions",
+    "stopAfter",
+    "disabled",
+    "withSeconds",
+    "scheduleConditions",
+    "backfill",
+    "logLevel",
+    "workerGroup",
 }
 TASK_TYPES = {"io.kestra.plugin.docker.Run": DOCKER_RUN_KEYS}
 TRIGGER_TYPES = {"io.kestra.plugin.core.trigger.Schedule": SCHEDULE_KEYS}
 RETRY_KEYS = {
     "constant": {"type", "interval", "maxAttempts", "maxDuration", "warningOnRetry", "behavior"},
-    "exponential": {"type", "interval", "maxInterval", "delayFactor", "maxAttempts",
-                    "maxDuration", "warningOnRetry", "behavior"},
-    "random": {"type", "minInterval", "maxInterval", "maxAttempts", "maxDuration",
-               "warningOnRetry", "behavior"},
+    "exponential": {
+        "type",
+        "interval",
+        "maxInterval",
+        "delayFactor",
+        "maxAttempts",
+        "maxDuration",
+        "warningOnRetry",
+        "behavior",
+    },
+    "random": {
+        "type",
+        "minInterval",
+        "maxInterval",
+        "maxAttempts",
+        "maxDuration",
+        "warningOnRetry",
+        "behavior",
+    },
 }
 INPUT_TYPES = {
-    "STRING", "ENUM", "SELECT", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME",
-    "DURATION", "FILE", "JSON", "URI", "SECRET", "ARRAY", "MULTISELECT", "EMAIL", "YAML",
+    "STRING",
+    "ENUM",
+    "SELECT",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "BOOL",
+    "DATETIME",
+    "DATE",
+    "TIME",
+    "DURATION",
+    "FILE",
+    "JSON",
+    "URI",
+    "SECRET",
+    "ARRAY",
+    "MULTISELECT",
+    "EMAIL",
+    "YAML",
 }
 OUTPUT_TYPES = INPUT_TYPES
-DURATION_KEYS = {"timeout", "interval", "maxInterval", "minInterval", "maxDuration",
-                 "lateMaximumDelay"}
+DURATION_KEYS = {
+    "timeout",
+    "interval",
+    "maxInterval",
+    "minInterval",
+    "maxDuration",
+    "lateMaximumDelay",
+}
 ISO_DURATION = re.compile(
     r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 )
@@ -64,15 +160,23 @@ def stage_env_names() -> set[str]:
     table = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     names = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", table, re.MULTILINE))
     assert {"LAKE_URL", "HOT_STORE", "RUN_ID"} <= names, "architecture.md's table moved"
-    return names | CREDENTIAL_ENV | {
-        "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
-        "DO_NOT_TRACK", "RUNTIME__DLTHUB_TELEMETRY",
-    }
+    return (
+        names
+        | CREDENTIAL_ENV
+        | {
+            "AWS_REQUEST_CHECKSUM_CALCULATION",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION",
+            "DO_NOT_TRACK",
+            "RUNTIME__DLTHUB_TELEMETRY",
+        }
+    )
 
 
 def all_tasks(flow: dict) -> list[dict]:
-    return list(flow.get("tasks") or []) + list(flow.get("errors") or []) + list(
-        flow.get("finally") or []
+    return (
+        list(flow.get("tasks") or [])
+        + list(flow.get("errors") or [])
+        + list(flow.get("finally") or [])
     )
 
 
@@ -192,7 +296,7 @@ def test_pipeline_shape(flows):
 def test_daily_schedule(flows):
     daily = flows["makerates_daily.yml"]
     (trigger,) = daily["triggers"]
-    minute, hour, _dom, _month, weekdays = trigger["cron"].split()
+    _minute, hour, _dom, _month, weekdays = trigger["cron"].split()
     assert weekdays == "1-5" and int(hour) >= 16, "weekdays, after the ECB's 16:00 CET"
     assert trigger["timezone"] == "Europe/Berlin"
     assert trigger["recoverMissedSchedules"] == "LAST"
@@ -205,7 +309,9 @@ def test_backfill_inputs(flows):
     inputs = {i["id"]: i["type"] for i in backfill["inputs"]}
     assert inputs == {"start_date": "DATE", "end_date": "DATE"}
     assert backfill["tasks"][0]["commands"] == [
-        "backfill", "{{ inputs.start_date }}", "{{ inputs.end_date }}",
+        "backfill",
+        "{{ inputs.start_date }}",
+        "{{ inputs.end_date }}",
     ]
     assert not backfill.get("triggers")
 

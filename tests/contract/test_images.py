@@ -19,9 +19,20 @@ FORBIDDEN = {
 
 def locked_packages(stage: str) -> set[str]:
     out = subprocess.run(
-        ["uv", "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-workspace",
-         "--package", f"makerates-{stage}"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            "uv",
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--package",
+            f"makerates-{stage}",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return {
         re.split(r"[=<>;\[ ]", line, maxsplit=1)[0].lower()
@@ -63,9 +74,12 @@ def test_dockerfile_shape(stage):
 @pytest.mark.parametrize("stage", STAGES)
 def test_ignore_file_keeps_other_stages_out(stage):
     lines = (ROOT / "stages" / stage / "Dockerfile.dockerignore").read_text().splitlines()
-    assert lines[[i for i, l in enumerate(lines) if not l.startswith("#")][0]] == "*"
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules[0] == "*", "an allow-list: ignore everything, then allow"
     for other in set(STAGES) - {stage}:
-        assert not any(l.startswith(f"!stages/{other}/") and "pyproject" not in l for l in lines)
+        assert not any(
+            rule.startswith(f"!stages/{other}/") and "pyproject" not in rule for rule in rules
+        )
 
 
 def test_silver_image_carries_the_dbt_project():
