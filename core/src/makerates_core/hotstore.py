@@ -7,14 +7,16 @@ file-backed store keeps items in DynamoDB's JSON form, so both stores round-trip
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -25,8 +27,10 @@ from makerates_core.errors import UpstreamError
 from makerates_core.settings import Settings
 
 Item = dict[str, Any]
+T = TypeVar("T")
 BATCH_SIZE = 25
 MAX_ITEM_BYTES = 400 * 1024
+MISSING = "ResourceNotFoundException"
 THROTTLING = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -39,7 +43,13 @@ _deserializer = TypeDeserializer()
 
 
 def to_wire(item: Item) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in item.items()}
+    try:
+        return {key: _serializer.serialize(value) for key, value in item.items()}
+    except TypeError as exc:
+        raise TypeError(
+            f"item {item.get('pk')}/{item.get('sk')} cannot be stored: {exc} "
+            "(numbers must be Decimal or int, never float)"
+        ) from exc
 
 
 def from_wire(wire: dict[str, Any]) -> Item:
@@ -114,12 +124,25 @@ class DynamoHotStore:
     def describe(self) -> str:
         return f"DynamoDB at {self.endpoint or 'AWS'}"
 
-    def _call(self, operation: str, **kwargs) -> dict[str, Any]:
+    def _call(self, operation: str, *, allow: Iterable[str] = (), **kwargs) -> dict[str, Any]:
+        """One API call; every failure becomes a one-line UpstreamError.
+
+        A ClientError whose code is in `allow` is re-raised as is, for the caller to handle
+        (throttling, a table that does not exist yet).
+        """
         try:
             return getattr(self.client, operation)(**kwargs)
         except EndpointConnectionError as exc:
             raise UpstreamError(
                 f"cannot reach {self.describe()}; start it or fix DYNAMODB_ENDPOINT_URL"
+            ) from exc
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") in set(allow):
+                raise
+            raise UpstreamError(
+                f"{self.describe()} refused {operation}: {error.get('Code', '?')}: "
+                f"{error.get('Message', exc)}"
             ) from exc
         except BotoCoreError as exc:
             raise UpstreamError(f"{self.describe()} failed during {operation}: {exc}") from exc
@@ -128,13 +151,13 @@ class DynamoHotStore:
         if table in self._known_tables:
             return
         try:
-            self._call("describe_table", TableName=table)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            try:
+            self._call("describe_table", allow={MISSING}, TableName=table)
+        except ClientError:
+            # ResourceInUseException: a concurrent run created it meanwhile; wait for it below.
+            with contextlib.suppress(ClientError):
                 self._call(
                     "create_table",
+                    allow={"ResourceInUseException"},
                     TableName=table,
                     AttributeDefinitions=[
                         {"AttributeName": "pk", "AttributeType": "S"},
@@ -146,12 +169,14 @@ class DynamoHotStore:
                     ],
                     BillingMode="PAY_PER_REQUEST",
                 )
-            except ClientError as race:
-                if race.response["Error"]["Code"] != "ResourceInUseException":
-                    raise
-            self.client.get_waiter("table_exists").wait(
-                TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-            )
+            try:
+                self.client.get_waiter("table_exists").wait(
+                    TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+                )
+            except BotoCoreError as exc:  # WaiterError, connection errors
+                raise UpstreamError(
+                    f"table {table} did not become active on {self.describe()}: {exc}"
+                ) from exc
         self._known_tables.add(table)
 
     def _backoff(self, attempt: int) -> None:
@@ -169,13 +194,11 @@ class DynamoHotStore:
     def _write_batch(self, table: str, pending: list[dict[str, Any]]) -> None:
         for attempt in range(self.max_attempts):
             try:
-                response = self._call("batch_write_item", RequestItems={table: pending})
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] not in THROTTLING:
-                    raise UpstreamError(
-                        f"{self.describe()} refused a write to {table}: "
-                        f"{exc.response['Error'].get('Message', exc)}"
-                    ) from exc
+                response = self._call(
+                    "batch_write_item", allow=THROTTLING, RequestItems={table: pending}
+                )
+            except ClientError:
+                pass  # throttled: back off and send the same batch again
             else:
                 pending = response.get("UnprocessedItems", {}).get(table, [])
                 if not pending:
@@ -187,7 +210,13 @@ class DynamoHotStore:
         )
 
     def get_item(self, table: str, pk: str, sk: str) -> Item | None:
-        response = self._call("get_item", TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        """The item, or None when it (or its table) does not exist."""
+        try:
+            response = self._call(
+                "get_item", allow={MISSING}, TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}
+            )
+        except ClientError:
+            return None
         return from_wire(response["Item"]) if "Item" in response else None
 
     def batch_get(self, table: str, keys: list[tuple[str, str]]) -> list[Item]:
@@ -203,7 +232,10 @@ class DynamoHotStore:
                 }
             }
             for attempt in range(self.max_attempts):
-                response = self._call("batch_get_item", RequestItems=pending)
+                try:
+                    response = self._call("batch_get_item", allow={MISSING}, RequestItems=pending)
+                except ClientError:
+                    return []  # no such table: nothing to find
                 found.extend(from_wire(w) for w in response["Responses"].get(table, []))
                 pending = response.get("UnprocessedKeys") or {}
                 if not pending:
@@ -249,7 +281,10 @@ class DynamoHotStore:
         while True:
             if limit is not None:
                 request["Limit"] = limit - returned
-            response = self._call("query", **request)
+            try:
+                response = self._call("query", allow={MISSING}, **request)
+            except ClientError:
+                return  # no such table: an empty result, as on the SQLite store
             for wire in response.get("Items", []):
                 returned += 1
                 yield from_wire(wire)
@@ -258,18 +293,31 @@ class DynamoHotStore:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def _sqlite_failures(method: Callable[..., T]) -> Callable[..., T]:
+    """SQLite and file-system errors become one-line UpstreamErrors, like DynamoDB's."""
+
+    @wraps(method)
+    def wrapper(self: SqliteHotStore, *args, **kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise UpstreamError(f"{self.describe()} failed: {exc}; fix HOT_STORE") from exc
+
+    return wrapper
+
+
 class SqliteHotStore:
     """The embedded hot tier: one SQLite file, the same items and key semantics as DynamoDB."""
 
     def __init__(self, path: str):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
 
     @property
     def _db(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
@@ -285,6 +333,7 @@ class SqliteHotStore:
             raise ValueError(f"invalid table name {table!r}")
         return '"' + table + '"'
 
+    @_sqlite_failures
     def ensure_table(self, table: str) -> None:
         self._db.execute(
             f"CREATE TABLE IF NOT EXISTS {self._name(table)} "
@@ -292,6 +341,7 @@ class SqliteHotStore:
             "WITHOUT ROWID"
         )
 
+    @_sqlite_failures
     def put_items(self, table: str, items: Iterable[Item]) -> int:
         rows = []
         for item in unique_by_key(items):
@@ -307,6 +357,7 @@ class SqliteHotStore:
             )
         return len(rows)
 
+    @_sqlite_failures
     def get_item(self, table: str, pk: str, sk: str) -> Item | None:
         self.ensure_table(table)
         row = self._db.execute(
@@ -314,9 +365,14 @@ class SqliteHotStore:
         ).fetchone()
         return from_wire(json.loads(row[0])) if row else None
 
+    @_sqlite_failures
     def batch_get(self, table: str, keys: list[tuple[str, str]]) -> list[Item]:
         found = (self.get_item(table, pk, sk) for pk, sk in dict.fromkeys(keys))
         return [item for item in found if item is not None]
+
+    @_sqlite_failures
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[str]]:
+        return self._db.execute(sql, params).fetchall()
 
     def query(
         self,
@@ -342,7 +398,7 @@ class SqliteHotStore:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         keep = {"pk", "sk", *attributes} if attributes else None
-        for (raw,) in self._db.execute(sql, params).fetchall():
+        for (raw,) in self._fetch(sql, params):
             wire = json.loads(raw)
             if keep is not None:
                 wire = {k: v for k, v in wire.items() if k in keep}

@@ -1,0 +1,70 @@
+"""`makerates-gold`: the gold stage's commands (run by Kestra and `just pipeline`)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from makerates_core.errors import one_line_errors
+from makerates_core.events import StageRun, stage_run
+from makerates_core.hotstore import open_store
+from makerates_core.logs import setup_logging
+from makerates_core.settings import Settings
+
+from makerates_gold.sync import sync
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="makerates-gold",
+        description="Gold stage: sync the published silver table into the hot tier "
+        "(DynamoDB, or the local SQLite store). Configured by LAKE_URL, HOT_STORE, "
+        "DYNAMODB_ENDPOINT_URL, TABLE_PREFIX, AWS_* and RUN_ID.",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "sync",
+        help="write the days whose rates changed since the last sync (idempotent)",
+        description="Read silver/published.json and its Parquet table; write one item per "
+        "changed day, the currencies item and the sync watermark. A second run over the "
+        "same silver writes nothing.",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="ignore the watermark and compare every year with the hot tier (repair)",
+    )
+    failure = commands.add_parser(
+        "record-failure",
+        help="record a failed pipeline run in the runs table (used by Kestra's errors branch)",
+    )
+    failure.add_argument("--run-id", required=True)
+    failure.add_argument("--stage", required=True)
+    failure.add_argument("--error", required=True)
+    return top
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    setup_logging("gold")
+    settings = Settings.from_env()
+    store = open_store(settings)
+    if args.command == "record-failure":
+        settings = dataclasses.replace(settings, run_id=args.run_id)
+        error = " ".join(args.error.split()) or "the pipeline failed"
+        StageRun(settings=settings, stage=args.stage, store=store).record("failed", error=error)
+        return 0
+    with stage_run(settings, "gold", store) as run:
+        result = sync(settings, store, full=args.full)
+        run.counts.update(
+            items_written=result.items_written,
+            days_unchanged=result.days_unchanged,
+            days_written=result.days_written,
+        )
+        run.outputs["silver_run_id"] = result.run_id
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

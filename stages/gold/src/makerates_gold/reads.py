@@ -1,0 +1,189 @@
+"""Reads of the hot tier: pure functions over a HotStore, each in at most two requests.
+
+Cross rates: the ECB publishes every rate against the euro, so BASE→QUOTE on a day is
+quote_eur / base_eur, computed by ONE Decimal division in a context of CROSS_PRECISION (50)
+significant digits — more than DynamoDB's 38 and decimal128's 34 — rounded half-even once,
+never through a float.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, localcontext
+
+from makerates_core.errors import UserError
+from makerates_core.hotstore import HotStore
+
+from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, RATES_PK, Rates
+
+FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
+LOOKBACK_DAYS = 14  # how far before the asked day a rate may come from
+CROSS_PRECISION = 50
+_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class DayRates:
+    day: str
+    rates: Rates  # EUR excluded; its rate is 1 by definition
+
+
+@dataclass(frozen=True)
+class RateAnswer:
+    base: str
+    quote: str
+    date: str  # the day asked for (the latest published day when none was asked)
+    rate_date: str  # the ECB publication day the rate comes from
+    rate: Decimal
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "base": self.base,
+            "quote": self.quote,
+            "date": self.date,
+            "rate_date": self.rate_date,
+            "rate": decimal_text(self.rate),
+        }
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as plain digits, never in exponent notation (Decimal('1E+2') → '100')."""
+    return format(value, "f")
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def parse_code(code: str) -> str:
+    normal = code.strip().upper()
+    if not _CODE.match(normal):
+        raise UserError(f"{code!r} is not a currency code; use three letters such as USD")
+    return normal
+
+
+def parse_day(text: str, *, now: date | None = None) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2024-03-15") from None
+    check_day(day, now=now)
+    return day
+
+
+def check_day(day: date, *, now: date | None = None) -> None:
+    if day < FIRST_DAY:
+        raise UserError(
+            f"{day} is before {FIRST_DAY}, the first day the ECB published reference rates"
+        )
+    current = now or today()
+    if day > current:
+        raise UserError(f"{day} is in the future (today is {current} UTC); no rate exists yet")
+
+
+def _day(item: dict) -> DayRates:
+    return DayRates(day=item["sk"], rates=dict(item.get("rates", {})))
+
+
+def currencies(store: HotStore, table: str) -> dict[str, dict[str, str]]:
+    """code → {first, last} of every currency ever published (one GetItem); EUR not included."""
+    item = store.get_item(table, META_PK, CURRENCIES_SK)
+    if item is None:
+        raise _empty(store, table)
+    return {code: dict(span) for code, span in item["currencies"].items()}
+
+
+def latest_rates(store: HotStore, table: str) -> DayRates:
+    """The newest published day (one Query, descending, Limit 1)."""
+    found = list(store.query(table, RATES_PK, descending=True, limit=1))
+    if not found:
+        raise _empty(store, table)
+    return _day(found[0])
+
+
+def rates_on(store: HotStore, table: str, day: date) -> DayRates:
+    """The rates in force on a calendar day: those of the latest publication on or before it,
+    at most LOOKBACK_DAYS back (one Query)."""
+    check_day(day)
+    found = _window(store, table, day, limit=1)
+    if not found:
+        raise UserError(
+            f"no ECB rates published in the {LOOKBACK_DAYS} days up to {day}; "
+            "run `makerates-gold sync` if that period should be there"
+        )
+    return found[0]
+
+
+def _window(store: HotStore, table: str, day: date | None, limit: int | None = None):
+    """Up to LOOKBACK_DAYS + 1 days, newest first, ending on `day` (or the latest day)."""
+    if day is None:
+        items = list(store.query(table, RATES_PK, descending=True, limit=LOOKBACK_DAYS + 1))
+        if not items:
+            return []
+        newest = date.fromisoformat(items[0]["sk"])
+        floor = (newest - timedelta(days=LOOKBACK_DAYS)).isoformat()
+        return [_day(i) for i in items if i["sk"] >= floor][:limit]
+    items = store.query(
+        table,
+        RATES_PK,
+        sk_min=(day - timedelta(days=LOOKBACK_DAYS)).isoformat(),
+        sk_max=day.isoformat(),
+        descending=True,
+        limit=limit,
+    )
+    return [_day(i) for i in items]
+
+
+def cross_rate(base_eur: Decimal, quote_eur: Decimal) -> Decimal:
+    """QUOTE per one BASE from two euro rates: one division at CROSS_PRECISION digits."""
+    with localcontext() as ctx:
+        ctx.prec = CROSS_PRECISION
+        return quote_eur / base_eur
+
+
+def rate(
+    store: HotStore,
+    table: str,
+    base: str,
+    quote: str,
+    day: date | None = None,
+) -> RateAnswer:
+    """BASE→QUOTE on a calendar day (or the latest): the latest publication on or before that
+    day with both currencies, at most LOOKBACK_DAYS back. One Query when it succeeds; one more
+    GetItem (the currencies item) only to explain a failure."""
+    base, quote = parse_code(base), parse_code(quote)
+    if day is not None:
+        check_day(day)
+    window = _window(store, table, day)
+    for published in window:
+        eur = {**published.rates, PIVOT: Decimal(1)}
+        if base in eur and quote in eur:
+            return RateAnswer(
+                base=base,
+                quote=quote,
+                date=(day.isoformat() if day else window[0].day),
+                rate_date=published.day,
+                rate=cross_rate(eur[base], eur[quote]),
+            )
+    known = currencies(store, table)
+    for code in (base, quote):
+        if code != PIVOT and code not in known:
+            raise UserError(
+                f"unknown currency '{code}'; `makerates currencies` lists the known ones"
+            )
+    asked = day.isoformat() if day else "the latest publication"
+    missing = [c for c in (base, quote) if c != PIVOT]
+    spans = ", ".join(f"{c} {known[c]['first']}..{known[c]['last']}" for c in missing)
+    raise UserError(
+        f"the ECB published no {base}/{quote} rate in the {LOOKBACK_DAYS} days up to {asked} "
+        f"(published: {spans}); ask for a day within those spans"
+    )
+
+
+def _empty(store: HotStore, table: str) -> UserError:
+    return UserError(
+        f"no rates in table {table} of {store.describe()}; run `makerates-gold sync` first "
+        "(or check HOT_STORE / DYNAMODB_ENDPOINT_URL / TABLE_PREFIX)"
+    )

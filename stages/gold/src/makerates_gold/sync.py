@@ -1,0 +1,128 @@
+"""Sync the published silver table into the hot tier: only the days whose content changed.
+
+Daily cost stays flat as history grows: one BatchGetItem reads the watermark (`META/SYNC`,
+a digest per year) and the currencies item; only the years whose digest changed are compared
+day by day (a Query of that year's `h` attributes, ≤ 261 small items); only changed days
+are written. The watermark is written last, so an interrupted sync redoes its years next time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from makerates_core.hotstore import HotStore, table_name
+from makerates_core.settings import Settings
+
+from makerates_gold.items import (
+    CURRENCIES_SK,
+    META_PK,
+    RATES_PK,
+    SYNC_SK,
+    Rates,
+    currencies_item,
+    day_item,
+    rates_hash,
+    sync_item,
+    year_digests,
+)
+from makerates_gold.published import load_days, read_published
+
+log = logging.getLogger("makerates")
+
+
+@dataclass
+class SyncResult:
+    run_id: str
+    days_published: int = 0
+    days_written: int = 0
+    days_unchanged: int = 0
+    items_written: int = 0
+    years_compared: list[str] = field(default_factory=list)
+    days_only_in_hot_tier: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "items_written": self.items_written,
+            "days_unchanged": self.days_unchanged,
+            "days_written": self.days_written,
+            "days_published": self.days_published,
+        }
+
+
+def plan_day_items(
+    store: HotStore,
+    table: str,
+    days: dict[str, Rates],
+    run_id: str,
+    years: list[str],
+) -> tuple[list[dict], list[str]]:
+    """Items for the days of `years` whose hash differs from the hot tier's, and the days the
+    hot tier holds there that silver no longer has."""
+    items: list[dict] = []
+    stale: list[str] = []
+    for year in years:
+        held = {
+            item["sk"]: item.get("h")
+            for item in store.query(
+                table, RATES_PK, sk_min=f"{year}-01-01", sk_max=f"{year}-12-31", attributes=["h"]
+            )
+        }
+        for day in sorted(d for d in days if d.startswith(year)):
+            if held.get(day) != rates_hash(days[day]):
+                items.append(day_item(day, days[day], run_id))
+        stale.extend(sorted(d for d in held if d not in days))
+    return items, stale
+
+
+def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResult:
+    published = read_published(settings)
+    days = load_days(settings, published)
+    table = table_name(settings, "rates")
+    result = SyncResult(run_id=published.run_id, days_published=len(days))
+    log.info(
+        "silver run %s: %d days from %s to %s",
+        published.run_id,
+        len(days),
+        min(days, default="-"),
+        max(days, default="-"),
+    )
+
+    store.ensure_table(table)
+    meta = {
+        item["sk"]: item
+        for item in store.batch_get(table, [(META_PK, SYNC_SK), (META_PK, CURRENCIES_SK)])
+    }
+    digests = year_digests({day: rates_hash(rates) for day, rates in days.items()})
+    held_digests = {} if full else (meta.get(SYNC_SK) or {}).get("years", {})
+    changed = sorted(y for y, d in digests.items() if held_digests.get(y) != d)
+    result.years_compared = changed
+
+    day_items, stale = plan_day_items(store, table, days, published.run_id, changed)
+    result.days_written = len(day_items)
+    result.days_unchanged = len(days) - len(day_items)
+    result.days_only_in_hot_tier = stale
+    if stale:
+        log.warning(
+            "%d days are in the hot tier but not in silver (left in place): %s",
+            len(stale),
+            ", ".join(stale[:10]) + (" …" if len(stale) > 10 else ""),
+        )
+
+    written = store.put_items(table, day_items) if day_items else 0
+    currencies = currencies_item(days)
+    if (meta.get(CURRENCIES_SK) or {}).get("h") != currencies["h"]:
+        written += store.put_items(table, [currencies])
+    watermark = sync_item(digests)
+    if (meta.get(SYNC_SK) or {}).get("h") != watermark["h"]:
+        written += store.put_items(table, [watermark])  # last: it vouches for what is above
+    result.items_written = written
+    log.info(
+        "%d items written (%d days), %d days unchanged, years compared: %s",
+        written,
+        result.days_written,
+        result.days_unchanged,
+        ", ".join(changed) or "none",
+    )
+    return result

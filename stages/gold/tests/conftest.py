@@ -1,0 +1,194 @@
+"""Fixtures for the gold tests: real ECB values in a real silver Parquet, and both hot stores
+(the SQLite file, and DynamoDB served by moto on loopback), so every test runs on both."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import sys
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from makerates_core.duck import connect
+from makerates_core.hotstore import HotStore, open_store, table_name
+from makerates_core.lake import Lake
+from makerates_core.settings import Settings
+
+BIN = Path(sys.executable).parent
+DUMMY_AWS = {
+    "AWS_ACCESS_KEY_ID": "makerates-test",
+    "AWS_SECRET_ACCESS_KEY": "makerates-test-secret",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+}
+
+History = dict[str, dict[str, str]]
+
+
+def _ecb_history() -> History:
+    """The ECB's own history file: {day: {currency: published string}}, N/A left out."""
+    raw = files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        text = archive.read(archive.namelist()[0]).decode("utf-8")
+    rows = csv.reader(io.StringIO(text))
+    header = [h for h in next(rows) if h]
+    history: History = {}
+    for row in rows:
+        if row:
+            history[row[0]] = {
+                c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"
+            }
+    return history
+
+
+HISTORY = _ecb_history()
+
+
+def ecb_days(first: str, last: str) -> History:
+    return {d: dict(r) for d, r in sorted(HISTORY.items()) if first <= d <= last}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """S3 + DynamoDB on a loopback port, with dummy credentials in the environment."""
+    from moto.server import ThreadedMotoServer
+
+    saved = dict(os.environ)
+    os.environ.update(DUMMY_AWS)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Deployment:
+    """One lake + one hot tier, in-process (settings, store) and as a subprocess env."""
+
+    kind: str
+    env: dict[str, str]
+    lake_dir: Path
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env)
+
+    def store(self) -> HotStore:
+        return open_store(self.settings)
+
+    @property
+    def table(self) -> str:
+        return table_name(self.settings, "rates")
+
+    def items(self) -> list[dict]:
+        store = self.store()
+        return [i for pk in ("RATES", "META") for i in store.query(self.table, pk)]
+
+    def publish(self, run_id: str, days: History) -> str:
+        """Write a silver run as the contract says: Parquet, then published.json."""
+        csv_path = self.lake_dir.parent / f"{run_id}.csv"
+        with csv_path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["rate_date", "currency", "rate"])
+            for day, rates in sorted(days.items()):
+                for currency, value in sorted(rates.items()):
+                    writer.writerow([day, currency, value])
+        key = f"silver/runs/{run_id}/fct_rates.parquet"
+        target = self.lake_dir / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con = connect(self.settings)
+        con.execute(
+            f"""copy (
+                select cast(rate_date as date) as rate_date, currency,
+                       cast(rate as decimal(38, 18)) as rate, 'ecb' as source,
+                       timestamp '2024-04-01 16:00:00' as extracted_at
+                from read_csv('{csv_path}', all_varchar = true)
+                order by rate_date, currency
+            ) to '{target}' (format parquet)"""
+        )
+        con.close()
+        Lake(self.settings).write_text(
+            "silver/published.json",
+            json.dumps(
+                {
+                    "run_id": run_id,
+                    "published_at": "2024-04-01T16:00:00+00:00",
+                    "bronze_loads": [],
+                    "tables": {"fct_rates": key},
+                }
+            ),
+        )
+        return run_id
+
+    def run(self, *command: str, extra_env: dict[str, str] | None = None):
+        import subprocess
+
+        return subprocess.run(
+            [str(BIN / command[0]), *command[1:]],
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+def _base_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "LAKE_", "HOT_", "DYNAMODB_", "S3_", "TABLE_", "RUN_ID"))
+    }
+    env.update(DUMMY_AWS)
+    env["LAKE_URL"] = str(tmp_path / "lake")
+    return env
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def deployment(request, tmp_path: Path) -> Deployment:
+    env = _base_env(tmp_path)
+    if request.param == "sqlite":
+        env["HOT_STORE"] = str(tmp_path / "hot.sqlite3")
+    else:
+        env["DYNAMODB_ENDPOINT_URL"] = request.getfixturevalue("moto_endpoint")
+        env["TABLE_PREFIX"] = f"t{uuid.uuid4().hex[:8]}_"
+    (tmp_path / "lake").mkdir()
+    return Deployment(kind=request.param, env=env, lake_dir=tmp_path / "lake")
+
+
+@pytest.fixture(scope="session")
+def ecb() -> Callable[[str, str], History]:
+    """ecb(first, last): the ECB's real published strings for the days in that range."""
+    return ecb_days
+
+
+@pytest.fixture
+def q1_2024(deployment: Deployment) -> History:
+    """Silver published with the ECB's real Q1 2024, then synced."""
+    from makerates_gold.sync import sync
+
+    days = ecb_days("2024-01-01", "2024-03-31")
+    deployment.publish("silver-q1", days)
+    sync(deployment.settings, deployment.store())
+    return days

@@ -1,0 +1,108 @@
+"""Sync: exact values, idempotence, incremental writes; on both hot stores."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from makerates_core.errors import UserError
+from makerates_gold.items import rates_hash
+from makerates_gold.sync import sync
+
+
+def test_each_published_day_holds_exactly_the_ecb_strings(deployment, q1_2024):
+    store = deployment.store()
+    days = {i["sk"]: i for i in store.query(deployment.table, "RATES")}
+    assert sorted(days) == sorted(q1_2024)
+    assert len(days) == 63
+    for day, published in q1_2024.items():
+        item = days[day]
+        assert item["rates"] == {c: Decimal(v) for c, v in published.items()}, day
+        assert {c: str(v) for c, v in item["rates"].items()} == published, day
+        assert "EUR" not in item["rates"]
+        assert item["h"] == rates_hash(item["rates"])
+        assert item["run_id"] == "silver-q1"
+
+
+def test_currencies_item_spans_every_code(deployment, q1_2024):
+    item = deployment.store().get_item(deployment.table, "META", "CURRENCIES")
+    spans = item["currencies"]
+    assert set(spans) == {c for rates in q1_2024.values() for c in rates}
+    assert spans["USD"] == {"first": "2024-01-02", "last": "2024-03-28"}
+    assert "EUR" not in spans
+
+
+def test_a_second_sync_over_the_same_silver_writes_nothing(deployment, q1_2024):
+    before = deployment.items()
+    again = sync(deployment.settings, deployment.store())
+    assert again.items_written == 0
+    assert again.days_unchanged == len(q1_2024)
+    assert again.years_compared == []
+    assert deployment.items() == before
+
+    full = sync(deployment.settings, deployment.store(), full=True)
+    assert full.items_written == 0
+    assert full.years_compared == ["2024"]
+    assert deployment.items() == before
+
+
+def test_a_changed_rate_in_a_new_silver_run_rewrites_only_that_day(deployment, q1_2024):
+    changed = {d: dict(r) for d, r in q1_2024.items()}
+    changed["2024-02-15"]["USD"] = "1.0777"
+    deployment.publish("silver-fix", changed)
+
+    result = sync(deployment.settings, deployment.store())
+    assert result.days_written == 1
+    assert result.days_unchanged == len(q1_2024) - 1
+    assert result.items_written == 2  # the day and the watermark; the spans did not change
+
+    days = {i["sk"]: i for i in deployment.store().query(deployment.table, "RATES")}
+    assert days["2024-02-15"]["rates"]["USD"] == Decimal("1.0777")
+    assert days["2024-02-15"]["run_id"] == "silver-fix"
+    assert {d for d, i in days.items() if i["run_id"] == "silver-fix"} == {"2024-02-15"}
+
+
+def test_a_new_day_compares_only_its_own_year(deployment, ecb):
+    deployment.publish("silver-1", ecb("2023-12-01", "2024-03-28"))
+    first = sync(deployment.settings, deployment.store())
+    assert first.years_compared == ["2023", "2024"]
+
+    deployment.publish("silver-2", ecb("2023-12-01", "2024-04-02"))
+    second = sync(deployment.settings, deployment.store())
+    assert second.years_compared == ["2024"]
+    assert second.days_written == 1
+    spans = deployment.store().get_item(deployment.table, "META", "CURRENCIES")["currencies"]
+    assert spans["USD"] == {"first": "2023-12-01", "last": "2024-04-02"}
+    assert second.items_written == 3  # the day, the currencies item, the watermark
+
+
+def test_no_published_silver_is_one_clear_error(deployment):
+    with pytest.raises(UserError, match="makerates-silver run"):
+        sync(deployment.settings, deployment.store())
+    done = deployment.run("makerates-gold", "sync")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "error: no published silver" in done.stderr
+
+
+def test_the_sync_command_reports_counts_to_kestra(deployment, ecb):
+    march = ecb("2024-03-01", "2024-03-31")
+    deployment.publish("silver-cli", march)
+
+    def outputs(stdout: str) -> dict:
+        lines = [line for line in stdout.splitlines() if line.startswith('::{"outputs"')]
+        assert len(lines) == 1, stdout
+        return json.loads(lines[0][2:-2])["outputs"]
+
+    first = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "gold-1"})
+    assert first.returncode == 0, first.stderr
+    assert outputs(first.stdout)["items_written"] == len(march) + 2  # days, currencies, watermark
+    assert outputs(first.stdout)["status"] == "succeeded"
+
+    second = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "gold-2"})
+    assert second.returncode == 0, second.stderr
+    assert outputs(second.stdout)["items_written"] == 0
+    assert outputs(second.stdout)["days_unchanged"] == len(march)
+    assert outputs(second.stdout)["run_id"] == "gold-2"
