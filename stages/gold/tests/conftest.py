@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import socket
 import sys
 import uuid
 import zipfile
@@ -17,7 +16,6 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-
 from makerates_core.duck import connect
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.lake import Lake
@@ -75,12 +73,6 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
         os.environ.clear()
         os.environ.update(saved)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -165,16 +157,27 @@ def _base_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def make_deployment(request, tmp_path: Path) -> Callable[[str], Deployment]:
+    """make_deployment("sqlite" | "dynamodb"): a fresh lake and hot tier of that kind."""
+
+    def make(kind: str) -> Deployment:
+        root = tmp_path / f"{kind}-{uuid.uuid4().hex[:6]}"
+        env = _base_env(root)
+        if kind == "sqlite":
+            env["HOT_STORE"] = str(root / "hot.sqlite3")
+        else:
+            env["DYNAMODB_ENDPOINT_URL"] = request.getfixturevalue("moto_endpoint")
+            env["TABLE_PREFIX"] = f"t{uuid.uuid4().hex[:8]}_"
+        (root / "lake").mkdir(parents=True)
+        return Deployment(kind=kind, env=env, lake_dir=root / "lake")
+
+    return make
+
+
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def deployment(request, tmp_path: Path) -> Deployment:
-    env = _base_env(tmp_path)
-    if request.param == "sqlite":
-        env["HOT_STORE"] = str(tmp_path / "hot.sqlite3")
-    else:
-        env["DYNAMODB_ENDPOINT_URL"] = request.getfixturevalue("moto_endpoint")
-        env["TABLE_PREFIX"] = f"t{uuid.uuid4().hex[:8]}_"
-    (tmp_path / "lake").mkdir()
-    return Deployment(kind=request.param, env=env, lake_dir=tmp_path / "lake")
+def deployment(request, make_deployment) -> Deployment:
+    return make_deployment(request.param)
 
 
 @pytest.fixture(scope="session")

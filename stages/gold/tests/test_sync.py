@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from makerates_core.errors import UserError
 from makerates_gold.items import rates_hash
 from makerates_gold.sync import sync
