@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from makerates_core.duck import connect
 from makerates_core.hotstore import HotStore, open_store, table_name
-from makerates_core.lake import Lake
+from makerates_core.lake import Lake, s3_client
 from makerates_core.settings import Settings
 
 BIN = Path(sys.executable).parent
@@ -108,7 +108,8 @@ class Deployment:
                 for currency, value in sorted(rates.items()):
                     writer.writerow([day, currency, value])
         key = f"silver/runs/{run_id}/fct_rates.parquet"
-        target = self.lake_dir / key
+        lake = Lake(self.settings)
+        target = (self.lake_dir.parent / f"{run_id}.parquet") if lake.is_s3 else self.lake_dir / key
         target.parent.mkdir(parents=True, exist_ok=True)
         con = connect(self.settings)
         con.execute(
@@ -121,7 +122,10 @@ class Deployment:
             ) to '{target}' (format parquet)"""
         )
         con.close()
-        Lake(self.settings).write_text(
+        if lake.is_s3:
+            bucket, prefix = lake.url.removeprefix("s3://").split("/", 1)
+            s3_client(self.settings).upload_file(str(target), bucket, f"{prefix}/{key}")
+        lake.write_text(
             "silver/published.json",
             json.dumps(
                 {

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 
 import pytest
 from makerates_core.errors import UserError
+from makerates_core.lake import s3_client
 from makerates_gold.items import rates_hash
 from makerates_gold.sync import sync
 
@@ -105,3 +107,17 @@ def test_the_sync_command_reports_counts_to_kestra(deployment, ecb):
     assert outputs(second.stdout)["items_written"] == 0
     assert outputs(second.stdout)["days_unchanged"] == len(march)
     assert outputs(second.stdout)["run_id"] == "gold-2"
+
+
+def test_sync_reads_silver_from_an_s3_lake(make_deployment, moto_endpoint, ecb):
+    deployment = make_deployment("dynamodb")
+    bucket = f"lake-{uuid.uuid4().hex[:10]}"
+    deployment.env.update({"LAKE_URL": f"s3://{bucket}/lake", "S3_ENDPOINT_URL": moto_endpoint})
+    s3_client(deployment.settings).create_bucket(Bucket=bucket)
+    march = ecb("2024-03-01", "2024-03-31")
+    deployment.publish("silver-s3", march)
+
+    result = sync(deployment.settings, deployment.store())
+    assert result.days_written == len(march)
+    item = deployment.store().get_item(deployment.table, "RATES", "2024-03-15")
+    assert {c: str(v) for c, v in item["rates"].items()} == march["2024-03-15"]
