@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from bronze_helpers import completed_rows
+from bronze_helpers import completed_rows, published
 from makerates_bronze import ecb
 from makerates_bronze.cli import main
 
@@ -36,7 +36,7 @@ def outputs(stdout: str) -> dict:
 
 
 def test_backfill_then_run_report_rows_document_and_newest_day(
-    env, ecb_mirror, monkeypatch, capsys
+    env, ecb_mirror, ecb_history, monkeypatch, capsys
 ):
     lookback = (datetime.now(UTC).date() - date(2026, 10, 1)).days  # the mirror ends 2026-10-30
     monkeypatch.setenv("INITIAL_LOOKBACK_DAYS", str(lookback))
@@ -45,12 +45,13 @@ def test_backfill_then_run_report_rows_document_and_newest_day(
     assert out["status"] == "succeeded"
     assert out["document"] == ecb.HISTORY  # the mirror is at 2026-10-30: older than 90 days
     assert out["max_rate_date"] == "2024-03-28"
-    assert out["rows_loaded"] == len(completed_rows(env)) == 4 * 30
+    expected = published(ecb_history, "2024-03-25", "2024-03-28")
+    assert out["rows_loaded"] == len(completed_rows(env)) == len(expected)
 
     assert main(["run"]) == 0  # the cursor is still empty: from 2026-10-01 on
     out = outputs(capsys.readouterr().out)
     assert out["max_rate_date"] == "2026-10-30"
-    assert out["rows_loaded"] == 22 * 30  # 22 working days in October 2026
+    assert out["rows_loaded"] == len(published(ecb_history, "2026-10-01", "2026-10-30"))
 
 
 def test_upstream_failure_is_one_line_and_exit_3(env, ecb_mirror, monkeypatch, capsys):
