@@ -43,7 +43,9 @@ class Deployment:
     workdir: Path
     name: str
 
-    def run(self, *command: str, check: bool = True, extra_env: dict[str, str] | None = None) -> StageResult:
+    def run(
+        self, *command: str, check: bool = True, extra_env: dict[str, str] | None = None
+    ) -> StageResult:
         program = command[0] if command[0] == "just" else str(BIN / command[0])
         done = subprocess.run(
             [program, *command[1:]],
@@ -91,7 +93,11 @@ class Deployment:
 
 
 def _base_env(tmp_path: Path, ecb_base_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAKE_", "HOT_", "DYNAMODB_", "S3_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "LAKE_", "HOT_", "DYNAMODB_", "S3_"))
+    }
     env.update(
         {
             "ECB_BASE_URL": ecb_base_url,

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
 import zipfile
 from datetime import date
 from decimal import Decimal, localcontext
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def ecb_history() -> dict[str, dict[str, str]]:
@@ -23,7 +29,9 @@ def ecb_history() -> dict[str, dict[str, str]]:
     for row in rows:
         if not row:
             continue
-        history[row[0]] = {c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"}
+        history[row[0]] = {
+            c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"
+        }
     return history
 
 
@@ -65,9 +73,9 @@ def test_cross_rates_and_weekends_from_the_hot_tier(deployment):
     assert saturday["rate"] == answer["rate"]
 
     assert deployment.rate("EUR", "USD", "2024-03-17")["rate"] == friday["USD"]
-    assert Decimal(deployment.rate("USD", "EUR", "2024-03-15")["rate"]) * Decimal(friday["USD"]) == pytest.approx(
-        Decimal(1), abs=Decimal("1e-40")
-    )
+    assert Decimal(deployment.rate("USD", "EUR", "2024-03-15")["rate"]) * Decimal(
+        friday["USD"]
+    ) == pytest.approx(Decimal(1), abs=Decimal("1e-40"))
 
 
 def test_second_run_with_nothing_new_loads_and_changes_nothing(deployment, ecb_mirror):
@@ -78,6 +86,7 @@ def test_second_run_with_nothing_new_loads_and_changes_nothing(deployment, ecb_m
 
     second = deployment.pipeline()
     assert second["bronze"].outputs["rows_loaded"] == 0
+    assert second["silver"].outputs["rows_published"] == 0
     assert second["gold"].outputs["items_written"] == 0
     assert deployment.hot_items() == before
 
@@ -107,3 +116,28 @@ def test_unknown_currency_and_too_early_dates_fail_in_one_line(deployment):
         assert result.returncode != 0
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_just_pipeline_runs_on_the_embedded_defaults(tmp_path, ecb_mirror):
+    """The README's first command, through the justfile itself, on a folder lake and SQLite."""
+    ecb_mirror.set_as_of(date(2026, 10, 30))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LAKE_", "HOT_", "DYNAMODB_", "S3_"))
+    }
+    env.update(LAKE_URL=str(tmp_path / "lake"), HOT_STORE=str(tmp_path / "hot.sqlite3"))
+    env["ECB_BASE_URL"] = ecb_mirror.base_url
+    done = subprocess.run(
+        ["just", "pipeline"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    rate = subprocess.run(
+        ["just", "rate", "USD", "JPY", "--json"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    answer = json.loads(rate.stdout)
+    assert answer["rate_date"] == "2026-10-30"
+    with localcontext() as ctx:
+        ctx.prec = 50
+        expected = Decimal(HISTORY["2026-10-30"]["JPY"]) / Decimal(HISTORY["2026-10-30"]["USD"])
+    assert Decimal(answer["rate"]) == expected

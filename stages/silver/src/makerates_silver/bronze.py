@@ -1,4 +1,4 @@
-"""What bronze holds: the ids of the dlt loads that completed."""
+"""What bronze holds: the ids of the completed dlt loads that carry rates."""
 
 from __future__ import annotations
 
@@ -15,12 +15,18 @@ def _literal(value: str) -> str:
 
 
 def completed_loads(settings: Settings) -> list[str]:
-    """Sorted ids of completed bronze loads; a one-line error when bronze is empty."""
+    """Sorted ids of completed bronze loads that wrote rate rows.
+
+    A run that found nothing new still completes a dlt load (state only); leaving those out
+    keeps silver from republishing identical data. Rate files are named
+    `<load_id>.<file_id>.jsonl.gz`, so the listing alone says which loads carry rates.
+    """
     lake = settings.lake_url
     with connect(settings) as con:
-        (rate_files,) = con.execute(
-            f"select count(*) from glob({_literal(f'{lake}/{RATES_GLOB}')})"
-        ).fetchone()
+        rate_files = con.execute(
+            f"select file from glob({_literal(f'{lake}/{RATES_GLOB}')})"
+        ).fetchall()
+        with_rates = {path.rsplit("/", 1)[-1].rsplit(".", 3)[0] for (path,) in rate_files}
         (load_files,) = con.execute(
             f"select count(*) from glob({_literal(f'{lake}/{LOADS_GLOB}')})"
         ).fetchone()
@@ -47,4 +53,4 @@ def completed_loads(settings: Settings) -> list[str]:
             f"bronze has no completed load under {lake}/bronze (only unfinished ones); "
             "run bronze again (`makerates-bronze run`) first"
         )
-    return [load_id for (load_id,) in rows]
+    return [load_id for (load_id,) in rows if load_id in with_rates]
