@@ -1,4 +1,6 @@
-"""`makerates`: read rates from the hot tier. Subcommands: rate, currencies.
+"""`makerates`: read rates from the hot tier.
+
+Subcommands: rate, convert, history, chart, currencies, runs, serve.
 
 Every answer takes at most two requests to the hot tier. Errors are one line on stderr and a
 non-zero exit (2 bad input or no rate, 3 the hot tier could not be reached).
@@ -11,8 +13,10 @@ import json
 import logging
 import sys
 from datetime import date
+from decimal import Decimal
 
 from makerates_core.errors import one_line_errors
+from makerates_core.events import recent_runs
 from makerates_core.hotstore import open_store, table_name
 from makerates_core.settings import Settings
 
@@ -44,6 +48,37 @@ def parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--json", action="store_true", help="one JSON object")
     listing.set_defaults(handler=cmd_currencies)
+
+    convert = commands.add_parser(
+        "convert",
+        help="how many QUOTE an AMOUNT of BASE buys on a day (default: the latest publication)",
+    )
+    convert.add_argument("amount", metavar="AMOUNT", help="a positive decimal, e.g. 100 or 12.50")
+    convert.add_argument("base", metavar="BASE")
+    convert.add_argument("quote", metavar="QUOTE")
+    convert.add_argument("--date", dest="day", metavar="YYYY-MM-DD")
+    convert.add_argument("--json", action="store_true", help="one JSON object, numbers as strings")
+    convert.set_defaults(handler=cmd_convert)
+
+    for name, help_text in (
+        ("history", "BASE→QUOTE on every ECB publication day between --from and --to"),
+        ("chart", "draw BASE→QUOTE over calendar days to a PNG, carried-forward days hollow"),
+    ):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("base", metavar="BASE")
+        sub.add_argument("quote", metavar="QUOTE")
+        sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
+        sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+        if name == "history":
+            sub.add_argument("--json", action="store_true", help="one JSON object")
+            sub.set_defaults(handler=cmd_history)
+        else:
+            sub.add_argument("-o", "--output", required=True, metavar="FILE.png")
+            sub.set_defaults(handler=cmd_chart)
+
+    runs = commands.add_parser("runs", help="recent pipeline runs and their stage events")
+    runs.add_argument("--json", action="store_true", help="one JSON array")
+    runs.set_defaults(handler=cmd_runs)
     return top
 
 
@@ -73,6 +108,84 @@ def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
     print(f"{reads.PIVOT}  the pivot: every ECB rate is per 1 EUR")
     for code, span in sorted(known.items()):
         print(f"{code}  {span['first']} .. {span['last']}")
+
+
+def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
+    amount = reads.parse_amount(args.amount)
+    day: date | None = reads.parse_day(args.day) if args.day else None
+    store = open_store(settings)
+    answer = reads.rate(store, table_name(settings, "rates"), args.base, args.quote, day)
+    result = reads.convert(amount, answer)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "amount": reads.decimal_text(amount),
+                    **answer.as_json(),
+                    "result": reads.decimal_text(result),
+                }
+            )
+        )
+        return
+    print(
+        f"{reads.decimal_text(amount)} {answer.base} = {reads.decimal_text(result)} "
+        f"{answer.quote} on {answer.date} (rate {reads.decimal_text(answer.rate)}, "
+        f"ECB rates of {answer.rate_date})"
+    )
+
+
+def _series(args: argparse.Namespace, settings: Settings) -> reads.Series:
+    start, end = reads.parse_day(args.start), reads.parse_day(args.end)
+    store = open_store(settings)
+    return reads.history(store, table_name(settings, "rates"), args.base, args.quote, start, end)
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> None:
+    series = _series(args, settings)
+    if args.json:
+        print(json.dumps(series.as_json()))
+        return
+    print(f"{'rate_date':<10}  {series.base}/{series.quote}")
+    for point in series.points:
+        print(f"{point.rate_date:<10}  {reads.decimal_text(point.rate)}")
+    print(f"{len(series.points)} ECB publication days from {series.start} to {series.end}")
+
+
+def cmd_chart(args: argparse.Namespace, settings: Settings) -> None:
+    from makerates_gold.chart import draw  # matplotlib is optional: imported only here
+
+    series = _series(args, settings)
+    path = draw(series, args.output)
+    print(f"wrote {path} ({len(series.points)} publication days, {series.start}..{series.end})")
+
+
+def _json_number(value: object) -> object:
+    """Numbers read back from the hot tier are Decimals: integers stay integers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
+def cmd_runs(args: argparse.Namespace, settings: Settings) -> None:
+    runs = recent_runs(settings, open_store(settings))
+    if args.json:
+        print(json.dumps(runs, default=_json_number))
+        return
+    if not runs:
+        print("no runs recorded yet")
+        return
+    for run in runs:
+        events = run["events"]
+        final = {e["stage"]: e["event"] for e in events}
+        summary = ", ".join(f"{stage} {event}" for stage, event in final.items())
+        print(f"{run['run_id']}  {summary}")
+        for event in events:
+            counts = " ".join(f"{k}={v}" for k, v in sorted(event.get("counts", {}).items()))
+            error = f"  error: {event['error']}" if event.get("error") else ""
+            print(
+                f"  {event['at']}  {event['stage']:<7} {event['event']:<9} "
+                f"{event.get('duration_s', '')}s  {counts}{error}".rstrip()
+            )
 
 
 @one_line_errors

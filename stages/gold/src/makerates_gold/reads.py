@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
@@ -187,3 +187,107 @@ def _empty(store: HotStore, table: str) -> UserError:
         f"no rates in table {table} of {store.describe()}; run `makerates-gold sync` first "
         "(or check HOT_STORE / DYNAMODB_ENDPOINT_URL / TABLE_PREFIX)"
     )
+
+
+@dataclass(frozen=True)
+class Point:
+    rate_date: str  # an ECB publication day that has both currencies
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Series:
+    """BASE→QUOTE on every publication day in [start, end] that has both currencies.
+
+    `before` is the last such day in the LOOKBACK_DAYS before `start` (if any): it is what a
+    calendar day at the start of the range carries forward."""
+
+    base: str
+    quote: str
+    start: date
+    end: date
+    points: list[Point]
+    before: Point | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "base": self.base,
+            "quote": self.quote,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "rates": [
+                {"rate_date": p.rate_date, "rate": decimal_text(p.rate)} for p in self.points
+            ],
+        }
+
+    def calendar(self) -> list[tuple[date, Point | None, bool]]:
+        """Every calendar day of [start, end]: (day, the point in force, carried?). A day more
+        than LOOKBACK_DAYS after the last publication has no point."""
+        known = ([self.before] if self.before else []) + self.points
+        out: list[tuple[date, Point | None, bool]] = []
+        index, current = 0, None
+        day = self.start
+        while day <= self.end:
+            while index < len(known) and known[index].rate_date <= day.isoformat():
+                current = known[index]
+                index += 1
+            if current and (day - date.fromisoformat(current.rate_date)).days > LOOKBACK_DAYS:
+                current = None
+            out.append((day, current, current is not None and current.rate_date != day.isoformat()))
+            day += timedelta(days=1)
+        return out
+
+
+def history(store: HotStore, table: str, base: str, quote: str, start: date, end: date) -> Series:
+    """BASE→QUOTE over a date range: ONE Query of the RATES items between start - LOOKBACK_DAYS
+    and end (paginated by the store), projecting only `rates`. One more GetItem (currencies)
+    only to word an error when no day has both currencies."""
+    base, quote = parse_code(base), parse_code(quote)
+    check_day(start)
+    check_day(end)
+    if start > end:
+        raise UserError(f"--from {start} is after --to {end}")
+    items = store.query(
+        table,
+        RATES_PK,
+        sk_min=(start - timedelta(days=LOOKBACK_DAYS)).isoformat(),
+        sk_max=end.isoformat(),
+        attributes=["rates"],
+    )
+    points: list[Point] = []
+    before: Point | None = None
+    for item in items:
+        eur = {**item.get("rates", {}), PIVOT: Decimal(1)}
+        if base not in eur or quote not in eur:
+            continue
+        point = Point(rate_date=item["sk"], rate=cross_rate(eur[base], eur[quote]))
+        if item["sk"] < start.isoformat():
+            before = point
+        else:
+            points.append(point)
+    if not points:
+        known = currencies(store, table)
+        for code in (base, quote):
+            if code != PIVOT and code not in known:
+                raise UserError(
+                    f"unknown currency '{code}'; `makerates currencies` lists the known ones"
+                )
+        raise UserError(f"the ECB published no {base}/{quote} rate between {start} and {end}")
+    return Series(base=base, quote=quote, start=start, end=end, points=points, before=before)
+
+
+def parse_amount(text: str) -> Decimal:
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise UserError(f"{text!r} is not an amount; use a number such as 100 or 12.50") from None
+    if not amount.is_finite() or amount <= 0:
+        raise UserError(f"the amount must be a positive number, not {text!r}")
+    return amount
+
+
+def convert(amount: Decimal, answer: RateAnswer) -> Decimal:
+    """amount * rate, exact up to CROSS_PRECISION digits."""
+    with localcontext() as ctx:
+        ctx.prec = CROSS_PRECISION
+        return amount * answer.rate

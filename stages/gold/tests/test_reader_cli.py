@@ -1,0 +1,174 @@
+"""convert, history, runs and chart: the reads under them and the commands, on both stores."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, localcontext
+
+import pytest
+from makerates_core.errors import UserError
+from makerates_gold import reads
+
+
+def exact(numerator: str, denominator: str) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return Decimal(numerator) / Decimal(denominator)
+
+
+class CountingStore:
+    def __init__(self, store):
+        self.store, self.calls = store, []
+
+    def __getattr__(self, name):
+        attr = getattr(self.store, name)
+        if name in ("get_item", "batch_get", "query"):
+
+            def counted(*args, **kwargs):
+                self.calls.append((name, kwargs.get("attributes")))
+                return attr(*args, **kwargs)
+
+            return counted
+        return attr
+
+
+def test_history_is_one_query_projecting_rates(deployment, q1_2024):
+    store = CountingStore(deployment.store())
+    series = reads.history(
+        store, deployment.table, "USD", "JPY", date(2024, 3, 9), date(2024, 3, 17)
+    )
+    assert store.calls == [("query", ["rates"])]
+    assert [p.rate_date for p in series.points] == [
+        "2024-03-11",
+        "2024-03-12",
+        "2024-03-13",
+        "2024-03-14",
+        "2024-03-15",
+    ]
+    friday = q1_2024["2024-03-15"]
+    assert series.points[-1].rate == exact(friday["JPY"], friday["USD"])
+    assert series.before is not None and series.before.rate_date == "2024-03-08"
+    calendar = series.calendar()
+    assert len(calendar) == 9
+    assert [(d.isoformat(), p.rate_date, c) for d, p, c in calendar][:3] == [
+        ("2024-03-09", "2024-03-08", True),
+        ("2024-03-10", "2024-03-08", True),
+        ("2024-03-11", "2024-03-11", False),
+    ]
+    assert calendar[-1][1].rate_date == "2024-03-15" and calendar[-1][2] is True
+
+
+def test_history_over_a_quarter_pages_and_matches_rate(deployment, q1_2024):
+    store, table = deployment.store(), deployment.table
+    series = reads.history(store, table, "GBP", "IDR", date(2024, 1, 1), date(2024, 3, 31))
+    assert len(series.points) == len(q1_2024)
+    for point in series.points[::10]:
+        day = date.fromisoformat(point.rate_date)
+        assert reads.rate(store, table, "GBP", "IDR", day).rate == point.rate
+
+
+def test_history_errors(deployment, q1_2024):
+    store, table = deployment.store(), deployment.table
+    with pytest.raises(UserError, match="unknown currency 'XYZ'"):
+        reads.history(store, table, "XYZ", "USD", date(2024, 3, 1), date(2024, 3, 8))
+    with pytest.raises(UserError, match="after"):
+        reads.history(store, table, "USD", "JPY", date(2024, 3, 8), date(2024, 3, 1))
+    with pytest.raises(UserError, match="no USD/JPY rate between"):
+        reads.history(store, table, "USD", "JPY", date(2024, 6, 1), date(2024, 6, 8))
+
+
+def test_convert_command(deployment, q1_2024):
+    friday = q1_2024["2024-03-15"]
+    done = deployment.run(
+        "makerates", "convert", "250.50", "USD", "JPY", "--date", "2024-03-16", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    with localcontext() as ctx:
+        ctx.prec = 50
+        expected = Decimal("250.50") * exact(friday["JPY"], friday["USD"])
+    assert answer["result"] == reads.decimal_text(expected)
+    assert (answer["amount"], answer["rate_date"], answer["date"]) == (
+        "250.50",
+        "2024-03-15",
+        "2024-03-16",
+    )
+    text = deployment.run("makerates", "convert", "100", "EUR", "USD", "--date", "2024-03-15")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("100 EUR = 108.9200 USD on 2024-03-15")
+
+
+def test_history_command(deployment, q1_2024):
+    done = deployment.run(
+        "makerates", "history", "EUR", "USD", "--from", "2024-03-09", "--to", "2024-03-12"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["rate_date", "EUR/USD"]
+    assert lines[1].split() == ["2024-03-11", q1_2024["2024-03-11"]["USD"]]
+    assert lines[2].split() == ["2024-03-12", q1_2024["2024-03-12"]["USD"]]
+    as_json = deployment.run(
+        "makerates",
+        "history",
+        "EUR",
+        "USD",
+        "--from",
+        "2024-03-09",
+        "--to",
+        "2024-03-12",
+        "--json",
+    )
+    body = json.loads(as_json.stdout)
+    assert body["rates"] == [
+        {"rate_date": "2024-03-11", "rate": q1_2024["2024-03-11"]["USD"]},
+        {"rate_date": "2024-03-12", "rate": q1_2024["2024-03-12"]["USD"]},
+    ]
+
+
+def test_runs_command_lists_the_sync_runs(deployment, ecb):
+    deployment.publish("silver-a", ecb("2024-03-01", "2024-03-15"))
+    first = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "run-1"})
+    assert first.returncode == 0, first.stderr
+    deployment.publish("silver-b", ecb("2024-03-01", "2024-03-28"))
+    second = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "run-2"})
+    assert second.returncode == 0, second.stderr
+    done = deployment.run("makerates", "runs", "--json")
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)
+    assert [r["run_id"] for r in runs] == ["run-2", "run-1"]
+    assert [e["event"] for e in runs[0]["events"]] == ["started", "succeeded"]
+    assert runs[0]["events"][-1]["counts"]["days_written"] == 9
+    assert runs[1]["events"][-1]["counts"]["days_written"] == 11
+    text = deployment.run("makerates", "runs")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[0] == "run-2  gold succeeded"
+    assert "days_written=9" in text.stdout
+
+
+def test_runs_command_on_an_empty_store(deployment):
+    done = deployment.run("makerates", "runs")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "no runs recorded yet"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("convert", "0", "USD", "JPY"),
+        ("convert", "-5", "USD", "JPY"),
+        ("convert", "ten", "USD", "JPY"),
+        ("convert", "10", "USD", "XYZ"),
+        ("history", "USD", "XYZ", "--from", "2024-03-01", "--to", "2024-03-08"),
+        ("history", "USD", "JPY", "--from", "1998-03-01", "--to", "2024-03-08"),
+        ("history", "USD", "JPY", "--from", "2024-03-08", "--to", "2024-03-01"),
+        ("chart", "USD", "XYZ", "--from", "2024-03-01", "--to", "2024-03-08", "-o", "x.png"),
+    ],
+)
+def test_command_errors_are_one_line(deployment, q1_2024, args):
+    done = deployment.run("makerates", *args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("error: ")
+    assert done.stdout == ""
