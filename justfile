@@ -43,6 +43,14 @@ stage NAME *ARGS:
 rate BASE QUOTE *ARGS:
     uv run --locked makerates rate {{ BASE }} {{ QUOTE }} {{ ARGS }}
 
+# Serve the Frankfurter-compatible HTTP API over the hot tier (OpenAPI at /openapi.json)
+serve PORT="8080":
+    uv run --locked makerates serve --port {{ PORT }}
+
+# Benchmark the pipeline on the full ECB history, embedded and on real S3/DynamoDB APIs (`--quick` for a smoke run)
+bench *ARGS:
+    uv run --locked python tools/bench.py {{ ARGS }}
+
 # Build the dbt docs site (lineage graph) locally
 docs:
     uv run --locked makerates-silver docs
