@@ -7,8 +7,10 @@ whole pipeline. Defaults are the embedded ones: a lake folder and a file-backed 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,3 +78,18 @@ class Settings:
             http_timeout_seconds=float(env.get("HTTP_TIMEOUT_SECONDS") or 30.0),
             run_id=env.get("RUN_ID") or new_run_id(),
         )
+
+
+@contextlib.contextmanager
+def scoped_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for one library call (dlt, dbt read them), then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -21,7 +21,7 @@ import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.pipeline.exceptions import PipelineStepFailed
 from makerates_core.errors import UpstreamError, UserError
-from makerates_core.settings import Settings
+from makerates_core.settings import Settings, scoped_environ
 
 from makerates_bronze.documents import fetch_covering
 from makerates_bronze.ecb import Rate
@@ -154,21 +154,6 @@ def dlt_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of a load, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 @dataclass
 class LoadResult:
     document: str | None
@@ -209,7 +194,7 @@ def load(
     with contextlib.ExitStack() as stack:
         if pipelines_dir is None:
             pipelines_dir = Path(stack.enter_context(tempfile.TemporaryDirectory("-dlt")))
-        stack.enter_context(environment(dlt_environment(settings)))
+        stack.enter_context(scoped_environ(dlt_environment(settings)))
         pipeline = dlt.pipeline(
             pipeline_name=PIPELINE_NAME,
             destination="filesystem",

@@ -25,7 +25,7 @@ from makerates_core.duck import connect, extension_directory, s3_secret_options
 from makerates_core.errors import UserError
 from makerates_core.events import stage_run
 from makerates_core.lake import Lake
-from makerates_core.settings import Settings
+from makerates_core.settings import Settings, scoped_environ
 
 from makerates_silver.bronze import completed_loads
 from makerates_silver.project import project_dir
@@ -81,21 +81,6 @@ def work_dir() -> Iterator[Path]:
         yield Path(tmp)
 
 
-@contextmanager
-def environ(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for one dbt invocation, then restore the previous ones."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 @dataclass
 class DbtOutcome:
     success: bool
@@ -123,7 +108,7 @@ def invoke_dbt(
         str(work / "logs"),
     ]
     started = time.monotonic()
-    with environ(profile_env(settings, work)):
+    with scoped_environ(profile_env(settings, work)):
         outcome = dbtRunner().invoke(args)
     seconds = time.monotonic() - started
     results_file = (target or work / "target") / "run_results.json"
