@@ -79,6 +79,13 @@ def parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="recent pipeline runs and their stage events")
     runs.add_argument("--json", action="store_true", help="one JSON array")
     runs.set_defaults(handler=cmd_runs)
+
+    serve = commands.add_parser(
+        "serve", help="the Frankfurter v1 compatible HTTP API over the hot tier (uvicorn)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(handler=cmd_serve)
     return top
 
 
@@ -186,6 +193,14 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> None:
                 f"  {event['at']}  {event['stage']:<7} {event['event']:<9} "
                 f"{event.get('duration_s', '')}s  {counts}{error}".rstrip()
             )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from makerates_gold.api import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
 
 
 @one_line_errors

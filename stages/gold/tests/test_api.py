@@ -1,0 +1,147 @@
+"""The Frankfurter v1 compatible API over real HTTP (uvicorn on loopback, httpx), both stores."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal, localcontext
+
+import httpx
+import pytest
+import uvicorn
+from makerates_gold.api import create_app, display
+
+
+@pytest.fixture
+def api(deployment, q1_2024) -> Iterator[httpx.Client]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(deployment.settings)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        yield client
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def exact(numerator: str, denominator: str) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return Decimal(numerator) / Decimal(denominator)
+
+
+def test_latest_in_euro(api, q1_2024):
+    response = api.get("/v1/latest")
+    assert response.status_code == 200
+    body = response.json()
+    assert list(body) == ["amount", "base", "date", "rates"]
+    assert (body["amount"], body["base"], body["date"]) == (1.0, "EUR", "2024-03-28")
+    assert body["rates"]["USD"] == 1.0811 == float(q1_2024["2024-03-28"]["USD"])
+    assert "EUR" not in body["rates"]
+    assert set(body["rates"]) == set(q1_2024["2024-03-28"])
+
+
+def test_a_weekend_answers_with_friday_and_cross_rates_round_once(api, q1_2024):
+    friday = q1_2024["2024-03-15"]
+    body = api.get("/v1/2024-03-16", params={"from": "USD", "to": "JPY,EUR,GBP"}).json()
+    assert body["date"] == "2024-03-15"
+    assert body["base"] == "USD"
+    assert list(body["rates"]) == ["EUR", "GBP", "JPY"]
+    assert body["rates"]["JPY"] == display(exact(friday["JPY"], friday["USD"])) == 148.76
+    assert body["rates"]["EUR"] == display(exact("1", friday["USD"]))
+    alias = api.get("/v1/2024-03-16", params={"base": "USD", "symbols": "JPY,EUR,GBP"})
+    assert alias.json() == body
+
+
+def test_amount_multiplies_the_exact_rate_before_rounding(api, q1_2024):
+    friday = q1_2024["2024-03-15"]
+    body = api.get("/v1/2024-03-15", params={"from": "GBP", "to": "IDR", "amount": "3"}).json()
+    with localcontext() as ctx:
+        ctx.prec = 50
+        value = Decimal(3) * exact(friday["IDR"], friday["GBP"])
+    assert body["amount"] == 3.0
+    assert body["rates"] == {"IDR": display(value)}
+    assert isinstance(body["rates"]["IDR"], int)
+
+
+def test_display_rounding_follows_frankfurter_bands():
+    assert display(Decimal("16345.678")) == 16346
+    assert display(Decimal("148.76055")) == 148.76
+    assert display(Decimal("25.12345")) == 25.123
+    assert display(Decimal("1.088888")) == 1.0889
+    assert display(Decimal("0.918105")) == 0.9181
+    assert display(Decimal("0.0000612345")) == 0.000061
+
+
+def test_ranges(api, q1_2024):
+    body = api.get("/v1/2024-03-09..2024-03-13", params={"to": "USD"}).json()
+    assert list(body) == ["amount", "base", "start_date", "end_date", "rates"]
+    assert (body["start_date"], body["end_date"]) == ("2024-03-11", "2024-03-13")
+    assert body["rates"] == {
+        d: {"USD": float(q1_2024[d]["USD"])} for d in ("2024-03-11", "2024-03-12", "2024-03-13")
+    }
+    open_ended = api.get("/v1/2024-03-25..", params={"from": "USD", "to": "CHF"}).json()
+    assert (open_ended["start_date"], open_ended["end_date"]) == ("2024-03-25", "2024-03-28")
+    assert len(open_ended["rates"]) == 4
+
+
+def test_currencies(api):
+    body = api.get("/v1/currencies").json()
+    assert body["EUR"] == "Euro"
+    assert body["USD"] == "United States Dollar"
+    assert list(body) == sorted(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/v1/latest", {"from": "XYZ"}, 404),
+        ("/v1/latest", {"to": "XYZ"}, 404),
+        ("/v1/1999-01-01", {}, 404),
+        ("/v1/1998-01-01..1998-02-01", {}, 404),
+        ("/v1/not-a-date", {}, 404),
+        ("/v1/latest", {"amount": "0"}, 422),
+        ("/v1/latest", {"amount": "-3"}, 422),
+        ("/v1/latest", {"amount": "abc"}, 422),
+        ("/v1/latest", {"from": "USD", "to": "USD"}, 422),
+        ("/v1/2024-03-15", {"base": "GBP", "symbols": "GBP"}, 422),
+    ],
+)
+def test_errors(api, path, params, status):
+    response = api.get(path, params=params)
+    assert response.status_code == status
+    if status == 404:
+        assert response.json() == {"message": "not found"}
+    else:
+        assert "message" in response.json()
+
+
+def test_cache_headers_and_conditional_get(api):
+    first = api.get("/v1/2024-03-15")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=86400"
+    assert api.get("/v1/latest").headers["cache-control"] == "public, max-age=300"
+    again = api.get("/v1/2024-03-15", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    other = api.get("/v1/2024-03-15", params={"to": "USD"})
+    assert other.headers["etag"] != etag
+
+
+def test_openapi_document(api):
+    spec = api.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/v1/latest", "/v1/currencies", "/v1/{spec}"} <= set(spec["paths"])
+    names = {p["name"] for p in spec["paths"]["/v1/latest"]["get"]["parameters"]}
+    assert {"from", "base", "to", "symbols", "amount"} <= names
