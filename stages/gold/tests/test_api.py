@@ -145,3 +145,33 @@ def test_openapi_document(api):
     assert {"/v1/latest", "/v1/currencies", "/v1/{spec}"} <= set(spec["paths"])
     names = {p["name"] for p in spec["paths"]["/v1/latest"]["get"]["parameters"]}
     assert {"from", "base", "to", "symbols", "amount"} <= names
+
+
+def test_makerates_serve_answers_over_http(deployment, q1_2024):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "makerates"), "serve", "--port", str(port)],
+        env=deployment.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/v1/latest?to=USD", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "makerates serve did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json()["rates"] == {"USD": 1.0811}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
