@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
 from ecb_mirror import EcbMirror, History
+from services import DUMMY_CREDENTIALS
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -36,3 +37,21 @@ def ecb_mirror(_ecb_mirror_server: EcbMirror) -> EcbMirror:
     reset to the whole history before each test."""
     _ecb_mirror_server.reset()
     return _ecb_mirror_server
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """S3 + DynamoDB (moto's server) on a loopback port, dummy credentials in the environment."""
+    from moto.server import ThreadedMotoServer
+
+    saved = dict(os.environ)
+    os.environ.update(DUMMY_CREDENTIALS)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)

@@ -63,6 +63,14 @@ class History:
         cut = as_of.isoformat()
         return [line for line, day in zip(self.lines, self.days, strict=True) if day <= cut]
 
+    def by_day(self) -> dict[str, dict[str, str]]:
+        """{day: {currency: published string}}, N/A left out: what tests compare against."""
+        days = {}
+        for line in self.lines:
+            day, rates = self.rates(line)
+            days[day] = dict(rates)
+        return days
+
     def rates(self, line: str) -> tuple[str, list[tuple[str, str]]]:
         day, *cells = line.rstrip("\r\n").split(",")
         pairs = zip(self.currencies, cells, strict=False)

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
-import zipfile
 from datetime import date
 from decimal import Decimal, localcontext
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from ecb_mirror import History
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def ecb_history() -> dict[str, dict[str, str]]:
-    """The ECB's own history file: {date: {currency: published string}}, N/A left out."""
-    raw = files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
-    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-        text = archive.read(archive.namelist()[0]).decode("utf-8")
-    rows = csv.reader(io.StringIO(text))
-    header = [h for h in next(rows) if h]
-    history = {}
-    for row in rows:
-        if not row:
-            continue
-        history[row[0]] = {
-            c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"
-        }
-    return history
-
-
-HISTORY = ecb_history()
+HISTORY = History.shipped().by_day()
 
 
 def test_backfill_puts_exactly_the_ecb_numbers_in_gold(deployment):

@@ -4,75 +4,31 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from ecb_mirror import History as EcbHistory
 from makerates_core.duck import connect
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.lake import Lake, s3_client
 from makerates_core.settings import Settings
+from services import DUMMY_CREDENTIALS
 
 BIN = Path(sys.executable).parent
-DUMMY_AWS = {
-    "AWS_ACCESS_KEY_ID": "makerates-test",
-    "AWS_SECRET_ACCESS_KEY": "makerates-test-secret",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
-    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-}
-
 History = dict[str, dict[str, str]]
 
 
-def _ecb_history() -> History:
-    """The ECB's own history file: {day: {currency: published string}}, N/A left out."""
-    raw = files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
-    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-        text = archive.read(archive.namelist()[0]).decode("utf-8")
-    rows = csv.reader(io.StringIO(text))
-    header = [h for h in next(rows) if h]
-    history: History = {}
-    for row in rows:
-        if row:
-            history[row[0]] = {
-                c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"
-            }
-    return history
-
-
-HISTORY = _ecb_history()
+HISTORY: History = EcbHistory.shipped().by_day()
 
 
 def ecb_days(first: str, last: str) -> History:
     return {d: dict(r) for d, r in sorted(HISTORY.items()) if first <= d <= last}
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """S3 + DynamoDB on a loopback port, with dummy credentials in the environment."""
-    from moto.server import ThreadedMotoServer
-
-    saved = dict(os.environ)
-    os.environ.update(DUMMY_AWS)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @dataclass
@@ -156,7 +112,7 @@ def _base_env(tmp_path: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("AWS_", "LAKE_", "HOT_", "DYNAMODB_", "S3_", "TABLE_", "RUN_ID"))
     }
-    env.update(DUMMY_AWS)
+    env.update(DUMMY_CREDENTIALS)
     env["LAKE_URL"] = str(tmp_path / "lake")
     return env
 

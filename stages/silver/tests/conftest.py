@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import zipfile
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from ecb_mirror import History
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -23,18 +20,7 @@ DOCUMENT = "eurofxref-hist.zip"
 @cache
 def ecb_history() -> dict[str, dict[str, str]]:
     """The ECB's own history file: {date: {currency: published string}}, N/A left out."""
-    raw = files("currency_converter").joinpath("eurofxref-hist.zip").read_bytes()
-    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-        text = archive.read(archive.namelist()[0]).decode("utf-8")
-    rows = csv.reader(io.StringIO(text))
-    header = [h for h in next(rows) if h]
-    history: dict[str, dict[str, str]] = {}
-    for row in rows:
-        if row:
-            history[row[0]] = {
-                c: v for c, v in zip(header[1:], row[1:], strict=False) if v and v != "N/A"
-            }
-    return history
+    return History.shipped().by_day()
 
 
 class Bronze:
