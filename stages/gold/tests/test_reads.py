@@ -167,7 +167,18 @@ def test_rate_command_json_is_one_object(deployment, q1_2024):
     assert "2024-03-15" in text.stdout
 
     listing = deployment.run("makerates", "currencies", "--json")
-    assert json.loads(listing.stdout)["JPY"] == {"first": "2024-01-02", "last": "2024-03-28"}
+    assert json.loads(listing.stdout)["JPY"] == {
+        "name": "Japanese Yen",
+        "first": "2024-01-02",
+        "last": "2024-03-28",
+    }
+    text_listing = deployment.run("makerates", "currencies")
+    assert text_listing.returncode == 0, text_listing.stderr
+    assert text_listing.stdout.splitlines()[0].split()[:2] == ["EUR", "Euro"]
+    assert any(
+        line.split() == ["USD", "United", "States", "Dollar", "2024-01-02", "..", "2024-03-28"]
+        for line in text_listing.stdout.splitlines()
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,24 +26,7 @@ from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
 from makerates_gold import reads
-from makerates_gold.items import PIVOT, RATES_PK
-
-NAMES = {
-    "AUD": "Australian Dollar", "BGN": "Bulgarian Lev", "BRL": "Brazilian Real",
-    "CAD": "Canadian Dollar", "CHF": "Swiss Franc", "CNY": "Chinese Renminbi Yuan",
-    "CYP": "Cypriot Pound", "CZK": "Czech Koruna", "DKK": "Danish Krone",
-    "EEK": "Estonian Kroon", "EUR": "Euro", "GBP": "British Pound", "GRD": "Greek Drachma",
-    "HKD": "Hong Kong Dollar", "HRK": "Croatian Kuna", "HUF": "Hungarian Forint",
-    "IDR": "Indonesian Rupiah", "ILS": "Israeli New Sheqel", "INR": "Indian Rupee",
-    "ISK": "Icelandic Króna", "JPY": "Japanese Yen", "KRW": "South Korean Won",
-    "LTL": "Lithuanian Litas", "LVL": "Latvian Lats", "MTL": "Maltese Lira",
-    "MXN": "Mexican Peso", "MYR": "Malaysian Ringgit", "NOK": "Norwegian Krone",
-    "NZD": "New Zealand Dollar", "PHP": "Philippine Peso", "PLN": "Polish Złoty",
-    "ROL": "Romanian Leu (old)", "RON": "Romanian Leu", "RUB": "Russian Ruble",
-    "SEK": "Swedish Krona", "SGD": "Singapore Dollar", "SIT": "Slovenian Tolar",
-    "SKK": "Slovak Koruna", "THB": "Thai Baht", "TRL": "Turkish Lira (old)",
-    "TRY": "Turkish Lira", "USD": "United States Dollar", "ZAR": "South African Rand",
-}  # fmt: skip
+from makerates_gold.items import CURRENCY_NAMES, PIVOT, RATES_PK
 
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
 PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
@@ -177,7 +160,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
     @app.get("/v1/currencies", summary="every currency published, code → name")
     def currencies(request: Request) -> Response:
         known = reads.currencies(store, table)
-        body = {c: NAMES.get(c, c) for c in sorted([*known, PIVOT])}
+        body = {c: CURRENCY_NAMES.get(c, c) for c in sorted([*known, PIVOT])}
         return respond(request, body, LATEST_MAX_AGE)
 
     @app.get(

@@ -23,6 +23,25 @@ HASH_VERSION = "v1"
 
 Rates = dict[str, Decimal]
 
+# English names of every currency the ECB has published (ISO 4217), for listings; the store
+# holds only codes, so a code missing here is shown as itself.
+CURRENCY_NAMES = {
+    "AUD": "Australian Dollar", "BGN": "Bulgarian Lev", "BRL": "Brazilian Real",
+    "CAD": "Canadian Dollar", "CHF": "Swiss Franc", "CNY": "Chinese Renminbi Yuan",
+    "CYP": "Cypriot Pound", "CZK": "Czech Koruna", "DKK": "Danish Krone",
+    "EEK": "Estonian Kroon", "EUR": "Euro", "GBP": "British Pound", "GRD": "Greek Drachma",
+    "HKD": "Hong Kong Dollar", "HRK": "Croatian Kuna", "HUF": "Hungarian Forint",
+    "IDR": "Indonesian Rupiah", "ILS": "Israeli New Sheqel", "INR": "Indian Rupee",
+    "ISK": "Icelandic Króna", "JPY": "Japanese Yen", "KRW": "South Korean Won",
+    "LTL": "Lithuanian Litas", "LVL": "Latvian Lats", "MTL": "Maltese Lira",
+    "MXN": "Mexican Peso", "MYR": "Malaysian Ringgit", "NOK": "Norwegian Krone",
+    "NZD": "New Zealand Dollar", "PHP": "Philippine Peso", "PLN": "Polish Złoty",
+    "ROL": "Romanian Leu (old)", "RON": "Romanian Leu", "RUB": "Russian Ruble",
+    "SEK": "Swedish Krona", "SGD": "Singapore Dollar", "SIT": "Slovenian Tolar",
+    "SKK": "Slovak Koruna", "THB": "Thai Baht", "TRL": "Turkish Lira (old)",
+    "TRY": "Turkish Lira", "USD": "United States Dollar", "ZAR": "South African Rand",
+}  # fmt: skip
+
 
 def normalize_rate(value: Decimal) -> Decimal:
     """Strip the trailing zeros of a DECIMAL(38,18) without going to exponent notation.

@@ -21,6 +21,7 @@ from makerates_core.hotstore import open_store, table_name
 from makerates_core.settings import Settings
 
 from makerates_gold import reads
+from makerates_gold.items import CURRENCY_NAMES
 
 
 def parser() -> argparse.ArgumentParser:
@@ -110,11 +111,17 @@ def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
     known = reads.currencies(open_store(settings), table_name(settings, "rates"))
     if args.json:
-        print(json.dumps(known, sort_keys=True))
+        named = {c: {"name": CURRENCY_NAMES.get(c, c), **span} for c, span in known.items()}
+        print(json.dumps(named, sort_keys=True))
         return
-    print(f"{reads.PIVOT}  the pivot: every ECB rate is per 1 EUR")
+    width = max(len(CURRENCY_NAMES.get(c, c)) for c in [*known, reads.PIVOT])
+    print(
+        f"{reads.PIVOT}  {CURRENCY_NAMES[reads.PIVOT]:<{width}}  the pivot: every ECB rate is per 1 EUR"
+    )
     for code, span in sorted(known.items()):
-        print(f"{code}  {span['first']} .. {span['last']}")
+        print(
+            f"{code}  {CURRENCY_NAMES.get(code, code):<{width}}  {span['first']} .. {span['last']}"
+        )
 
 
 def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
