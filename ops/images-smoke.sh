@@ -57,7 +57,7 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 
-export AWS_ACCESS_KEY_ID=smoke AWS_SECRET_ACCESS_KEY=smoke-secret AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=smoke AWS_SECRET_ACCESS_KEY=smoke-secret AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export LAKE_URL=s3://makerates-smoke TABLE_PREFIX=smoke_ INITIAL_LOOKBACK_DAYS=10
 export S3_ENDPOINT_URL="http://127.0.0.1:$moto_port" DYNAMODB_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 uv run --locked bash ops/init/lake-init.sh
@@ -65,7 +65,7 @@ uv run --locked bash ops/init/hot-init.sh
 t3=$(date +%s)
 PIPELINE_NETWORK=host PIPELINE_S3_ENDPOINT_URL="$S3_ENDPOINT_URL" \
   PIPELINE_DYNAMODB_ENDPOINT_URL="$DYNAMODB_ENDPOINT_URL" \
-  PIPELINE_ECB_BASE_URL="http://127.0.0.1:$ecb_port" bash ops/pipeline-docker.sh | tee "$work/pipeline.log"
+  PIPELINE_ECB_BASE_URL="http://127.0.0.1:$ecb_port/stats/eurofxref" bash ops/pipeline-docker.sh 2026-10-01 2026-10-30 | tee "$work/pipeline.log"
 echo "==> pipeline in containers: $(($(date +%s) - t3)) s"
 count="$(uv run --locked aws --endpoint-url "$DYNAMODB_ENDPOINT_URL" dynamodb scan \
   --table-name smoke_rates --select COUNT --query Count --output text)"
