@@ -242,6 +242,19 @@ def boto3_baseline(aws: dict[str, str], count: int) -> dict[str, Any]:
     return {"items": count, "seconds": round(seconds, 3), "items_per_s": round(count / seconds, 1)}
 
 
+def baseline_process(aws: dict[str, str], count: int) -> dict[str, Any]:
+    """The baseline in a process of its own, like the gold stage (moto's server runs in this
+    process's threads: a client here would share the GIL with it and look slower)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--baseline-items", str(count)],
+        env={**os.environ, **{k: v for k, v in aws.items() if k != "provider"}},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # ---------------------------------------------------------------- silver: dbt vs bare SQL
 
 
@@ -440,7 +453,7 @@ def bench_setup(setup: str, root: Path, history: History, quick: bool, aws: dict
         if setup == "aws":
             items = backfill["stages"]["gold"]["rows"]
             progress(f"{setup}: boto3 baseline, {items} items")
-            base = boto3_baseline(aws, items)
+            base = baseline_process(aws, items)
             gold = backfill["stages"]["gold"]
             out["gold_vs_baseline"] = {
                 "gold_items": items,
@@ -451,20 +464,28 @@ def bench_setup(setup: str, root: Path, history: History, quick: bool, aws: dict
             }
 
         # 2. daily run: history up to `prev` loaded, then the mirror publishes `last`
-        daily = {}
+        daily: dict[str, Any] = {"_setup_runs": []}
         for name, first in (("full", start), ("month", prev - timedelta(days=30))):
             env, work = deployment(setup, root, f"daily-{name}", mirror, aws)
             mirror.set_as_of(prev)
             progress(f"{setup}: daily/{name}: load {first}..{prev}")
             if name == "full":
-                pipeline(env, work, ("backfill", first.isoformat(), prev.isoformat()))
-            pipeline(env, work, ("run",))  # the incremental cursor (30-day lookback)
+                daily["_setup_runs"].append(
+                    pipeline(env, work, ("backfill", first.isoformat(), prev.isoformat()))
+                )
+            # the incremental cursor (30-day lookback)
+            daily["_setup_runs"].append(pipeline(env, work, ("run",)))
             mirror.set_as_of(last)
             progress(f"{setup}: daily/{name}: the run that picks up {last}")
             daily[name] = pipeline(env, work, ("run",))
         mirror.set_as_of(last)
         daily["ratio"] = round(daily["full"]["seconds"] / daily["month"]["seconds"], 3)
         out["daily"] = daily
+        runs = [backfill, daily["full"], daily["month"], *daily["_setup_runs"]]
+        del daily["_setup_runs"]
+        out["max_peak_rss_mb"] = {
+            stage: max(r["stages"][stage]["peak_rss_mb"] for r in runs) for stage in STAGES
+        }
     finally:
         mirror.stop()
     return out
@@ -503,10 +524,10 @@ def table(results: dict[str, Any]) -> str:
             rows.append(
                 (
                     setup,
-                    f"  {stage} peak RSS",
-                    f"{s['peak_rss_mb']:.0f} MB",
+                    f"  {stage} peak RSS (backfill / max over all runs)",
+                    f"{s['peak_rss_mb']:.0f} MB / {r['max_peak_rss_mb'][stage]:.0f} MB",
                     "≤ 500 MB",
-                    verdict(s["peak_rss_mb"] <= 500),
+                    verdict(r["max_peak_rss_mb"][stage] <= 500),
                 )
             )
         d = r["daily"]
@@ -593,7 +614,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--setup", choices=("embedded", "aws", "both"), help="default: both (--quick: embedded)"
     )
+    parser.add_argument("--baseline-items", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.baseline_items:  # the child process of baseline_process()
+        print(json.dumps(boto3_baseline(dict(os.environ), args.baseline_items)))
+        return 0
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server: no request lines
     history = History.shipped()
