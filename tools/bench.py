@@ -20,6 +20,7 @@ Progress goes to stderr as plain lines; the table to stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -641,7 +642,8 @@ def main(argv: list[str] | None = None) -> int:
             if setup == "aws":
                 from services import DUMMY_CREDENTIALS, _moto
 
-                with _moto() as endpoints:
+                # moto prints "Starting a new Thread…" on stdout: keep stdout for the table
+                with contextlib.redirect_stdout(sys.stderr), _moto() as endpoints:
                     aws = {**DUMMY_CREDENTIALS, **endpoints}
                     os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_")})
                     results["setups"][setup] = bench_setup(setup, root, history, args.quick, aws)
