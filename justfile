@@ -47,6 +47,10 @@ rate BASE QUOTE *ARGS:
 serve PORT="8080":
     uv run --locked makerates serve --port {{ PORT }}
 
+# Benchmark the pipeline on the full ECB history, embedded and on real S3/DynamoDB APIs (`--quick` for a smoke run)
+bench *ARGS:
+    uv run --locked python tools/bench.py {{ ARGS }}
+
 # Build the dbt docs site (lineage graph) locally
 docs:
     uv run --locked makerates-silver docs
