@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -54,15 +55,19 @@ class Deployment:
         store = self.store()
         return [i for pk in ("RATES", "META") for i in store.query(self.table, pk)]
 
-    def publish(self, run_id: str, days: History) -> str:
-        """Write a silver run as the contract says: Parquet, then published.json."""
+    def publish(
+        self, run_id: str, days: History, sources: dict[tuple[str, str], str] | None = None
+    ) -> str:
+        """Write a silver run as the contract says: Parquet, then published.json. Every rate
+        is the ECB's unless `sources` names another for its (day, currency)."""
         csv_path = self.lake_dir.parent / f"{run_id}.csv"
         with csv_path.open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["rate_date", "currency", "rate"])
+            writer.writerow(["rate_date", "currency", "rate", "source"])
             for day, rates in sorted(days.items()):
                 for currency, value in sorted(rates.items()):
-                    writer.writerow([day, currency, value])
+                    source = (sources or {}).get((day, currency), "ecb")
+                    writer.writerow([day, currency, value, source])
         key = f"silver/runs/{run_id}/fct_rates.parquet"
         lake = Lake(self.settings)
         target = (self.lake_dir.parent / f"{run_id}.parquet") if lake.is_s3 else self.lake_dir / key
@@ -71,7 +76,7 @@ class Deployment:
         con.execute(
             f"""copy (
                 select cast(rate_date as date) as rate_date, currency,
-                       cast(rate as decimal(38, 18)) as rate, 'ecb' as source,
+                       cast(rate as decimal(38, 18)) as rate, source,
                        timestamp '2024-04-01 16:00:00' as extracted_at
                 from read_csv('{csv_path}', all_varchar = true)
                 order by rate_date, currency
@@ -144,6 +149,46 @@ def deployment(request, make_deployment) -> Deployment:
 def ecb() -> Callable[[str, str], History]:
     """ecb(first, last): the ECB's real published strings for the days in that range."""
     return ecb_days
+
+
+class CountingStore:
+    """A hot store that records the requests a read makes: (operation, projected attributes)."""
+
+    def __init__(self, store: HotStore):
+        self.store, self.calls = store, []
+
+    @property
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def __getattr__(self, name):
+        attr = getattr(self.store, name)
+        if name in ("get_item", "batch_get", "query"):
+
+            def counted(*args, **kwargs):
+                self.calls.append((name, kwargs.get("attributes")))
+                return attr(*args, **kwargs)
+
+            return counted
+        return attr
+
+
+@pytest.fixture
+def counting() -> type[CountingStore]:
+    """counting(store): a CountingStore over it."""
+    return CountingStore
+
+
+def _exact(numerator: str, denominator: str) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return Decimal(numerator) / Decimal(denominator)
+
+
+@pytest.fixture(scope="session")
+def exact() -> Callable[[str, str], Decimal]:
+    """exact(numerator, denominator): the quotient of two published strings at 50 digits."""
+    return _exact
 
 
 @pytest.fixture

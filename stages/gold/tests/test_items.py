@@ -1,78 +1,95 @@
-"""Item building: normalisation of DECIMAL(38,18) values and content hashes."""
+"""Items and hashes, and how the loader turns DECIMAL(38,18) into exact, normalised Decimals."""
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 import pytest
-from makerates_gold.items import (
-    currencies_item,
-    day_item,
-    normalize_rate,
-    rates_hash,
-    year_digests,
-)
+from makerates_core.duck import connect
+from makerates_core.errors import UpstreamError
+from makerates_core.settings import Settings
+from makerates_gold.items import currencies_item, day_item, rates_hash
+from makerates_gold.published import Published, SilverTable
 from makerates_gold.reads import cross_rate, decimal_text
 
-
-@pytest.mark.parametrize(
-    ("raw", "text"),
-    [
-        ("1.082300000000000000", "1.0823"),
-        ("136.000000000000000000", "136"),
-        ("17011.020000000000000000", "17011.02"),
-        ("100.000000000000000000", "100"),
-        ("0.000000000000000001", "0.000000000000000001"),
-        ("12345678901234567890.123456789012345678", "12345678901234567890.123456789012345678"),
-    ],
-)
-def test_trailing_zeros_go_without_exponent_notation(raw, text):
-    value = normalize_rate(Decimal(raw))
-    assert value.as_tuple().exponent <= 0  # never 1.36E+2
-    assert decimal_text(value) == text
-    assert value == Decimal(raw)
-    if Decimal(raw) >= Decimal("0.000001"):  # str() itself uses E notation below 1e-6
-        assert str(value) == text
+RAW = [
+    ("1.082300000000000000", "1.0823"),
+    ("136.000000000000000000", "136"),
+    ("17011.020000000000000000", "17011.02"),
+    ("100.000000000000000000", "100"),
+    ("0.000000000000000001", "0.000000000000000001"),
+    ("12345678901234567890.123456789012345678", "12345678901234567890.123456789012345678"),
+]
 
 
-def test_floats_are_refused():
-    with pytest.raises(TypeError):
-        normalize_rate(1.0823)
+def silver_table(tmp_path, select: str) -> SilverTable:
+    path = tmp_path / "fct_rates.parquet"
+    settings = Settings.from_env({"LAKE_URL": str(tmp_path)})
+    con = connect(settings)
+    con.execute(f"copy ({select}) to '{path}' (format parquet)")
+    con.close()
+    return SilverTable(settings, Published(run_id="r", table_key="k", table_uri=str(path)))
 
 
-def test_the_hash_depends_on_values_not_on_scale_or_order():
-    a = {"USD": Decimal("1.082300000000000000"), "JPY": Decimal("136.00")}
-    b = {"JPY": Decimal("136"), "USD": Decimal("1.0823")}
-    assert rates_hash(a) == rates_hash(b)
-    assert rates_hash(a) != rates_hash({**b, "USD": Decimal("1.0824")})
-    assert day_item("2024-01-02", a, "r1")["h"] == day_item("2024-01-02", b, "r2")["h"]
+def test_trailing_zeros_go_without_exponent_notation(tmp_path):
+    values = ", ".join(f"({i}, '{raw}')" for i, (raw, _) in enumerate(RAW))
+    select = (
+        "select date '2024-01-01' + cast(i as integer) as rate_date, 'C' || i as currency, "
+        "cast(raw as decimal(38, 18)) as rate, 'ecb' as source "
+        f"from (values {values}) v(i, raw)"
+    )
+    with silver_table(tmp_path, select) as silver:
+        days = silver.days(["2024"])
+    loaded = [days[f"2024-01-{i + 1:02d}"].rates[f"C{i}"] for i in range(len(RAW))]
+    for value, (raw, text) in zip(loaded, RAW, strict=True):
+        assert value.as_tuple().exponent <= 0  # never 1.36E+2
+        assert decimal_text(value) == text
+        assert value == Decimal(raw)
 
 
-def test_day_items_leave_the_pivot_out():
-    item = day_item("2024-01-02", {"EUR": Decimal(1), "USD": Decimal("1.0956")}, "r1")
-    assert item == {
+def test_a_table_without_decimal_rates_or_sources_is_refused(tmp_path):
+    with pytest.raises(UpstreamError, match="DECIMAL"):
+        silver_table(
+            tmp_path, "select date '2024-01-02' as rate_date, 'USD' as currency, 1.1::double as "
+            "rate, 'ecb' as source"
+        )  # fmt: skip
+
+
+def test_an_ecb_only_day_hashes_as_before_sources_existed():
+    rates = {"USD": Decimal("1.0823"), "JPY": Decimal("136")}
+    v1 = hashlib.sha256(b"v1|JPY=136;USD=1.0823").hexdigest()[:20]
+    assert rates_hash(rates) == rates_hash(dict(reversed(rates.items()))) == v1
+    assert rates_hash(rates, {}) == v1
+    assert rates_hash(rates, {"USD": "frankfurter"}) != v1
+    assert rates_hash(rates, {"USD": "frankfurter"}) != rates_hash(rates, {"JPY": "frankfurter"})
+    assert rates_hash({**rates, "USD": Decimal("1.0824")}) != v1
+
+
+def test_day_items_name_only_the_sources_that_are_not_the_ecb():
+    rates = {"USD": Decimal("1.0956"), "AED": Decimal("4.0236")}
+    assert day_item("2024-01-02", rates, "r1") == {
         "pk": "RATES",
         "sk": "2024-01-02",
-        "rates": {"USD": Decimal("1.0956")},
-        "h": rates_hash({"USD": Decimal("1.0956")}),
+        "rates": rates,
+        "h": rates_hash(rates),
         "run_id": "r1",
     }
+    item = day_item("2024-01-02", rates, "r1", {"AED": "exchangerate_api"})
+    assert item["src"] == {"AED": "exchangerate_api"}
+    assert item["h"] == rates_hash(rates, {"AED": "exchangerate_api"})
 
 
-def test_currency_spans_and_year_digests():
-    days = {
-        "2024-01-03": {"USD": Decimal(1), "HRK": Decimal(7)},
-        "2023-12-29": {"HRK": Decimal(7)},
-        "2024-01-02": {"USD": Decimal(1)},
-    }
-    assert currencies_item(days)["currencies"] == {
-        "HRK": {"first": "2023-12-29", "last": "2024-01-03"},
-        "USD": {"first": "2024-01-02", "last": "2024-01-03"},
-    }
-    digests = year_digests({d: rates_hash(r) for d, r in days.items()})
-    assert set(digests) == {"2023", "2024"}
-    changed = year_digests({**{d: rates_hash(r) for d, r in days.items()}, "2024-01-02": "x"})
-    assert changed["2023"] == digests["2023"] and changed["2024"] != digests["2024"]
+def test_the_currencies_hash_covers_sources():
+    spans = {"USD": {"first": "2024-01-02", "last": "2024-01-03"}}
+    aed = {"first": "2024-01-02", "last": "2024-01-03", "source": "exchangerate_api"}
+    item = currencies_item({**spans, "AED": aed})
+    assert list(item["currencies"]) == ["AED", "USD"]
+    assert item["h"] != currencies_item({**spans, "AED": {**aed, "source": "other"}})["h"]
+    assert (
+        currencies_item(spans)["h"]
+        == hashlib.sha256(b"v1|USD=2024-01-02..2024-01-03").hexdigest()[:20]
+    )
 
 
 def test_cross_rates_keep_fifty_digits_and_print_without_exponent():

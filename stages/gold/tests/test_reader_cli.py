@@ -11,30 +11,8 @@ from makerates_core.errors import UserError
 from makerates_gold import reads
 
 
-def exact(numerator: str, denominator: str) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = 50
-        return Decimal(numerator) / Decimal(denominator)
-
-
-class CountingStore:
-    def __init__(self, store):
-        self.store, self.calls = store, []
-
-    def __getattr__(self, name):
-        attr = getattr(self.store, name)
-        if name in ("get_item", "batch_get", "query"):
-
-            def counted(*args, **kwargs):
-                self.calls.append((name, kwargs.get("attributes")))
-                return attr(*args, **kwargs)
-
-            return counted
-        return attr
-
-
-def test_history_is_one_query_projecting_rates(deployment, q1_2024):
-    store = CountingStore(deployment.store())
+def test_history_is_one_query_projecting_rates(deployment, q1_2024, counting, exact):
+    store = counting(deployment.store())
     series = reads.history(
         store, deployment.table, "USD", "JPY", date(2024, 3, 9), date(2024, 3, 17)
     )
@@ -74,11 +52,11 @@ def test_history_errors(deployment, q1_2024):
         reads.history(store, table, "XYZ", "USD", date(2024, 3, 1), date(2024, 3, 8))
     with pytest.raises(UserError, match="after"):
         reads.history(store, table, "USD", "JPY", date(2024, 3, 8), date(2024, 3, 1))
-    with pytest.raises(UserError, match="no USD/JPY rate between"):
+    with pytest.raises(UserError, match="no USD/JPY rate was published between"):
         reads.history(store, table, "USD", "JPY", date(2024, 6, 1), date(2024, 6, 8))
 
 
-def test_convert_command(deployment, q1_2024):
+def test_convert_command(deployment, q1_2024, exact):
     friday = q1_2024["2024-03-15"]
     done = deployment.run(
         "makerates", "convert", "250.50", "USD", "JPY", "--date", "2024-03-16", "--json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 import pytest
 from makerates_core.errors import UserError
@@ -19,35 +19,11 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-class CountingStore:
-    """Counts the hot-tier requests a read makes (each call here is ≥ 1 request)."""
-
-    def __init__(self, store):
-        self.store, self.calls = store, []
-
-    def __getattr__(self, name):
-        attr = getattr(self.store, name)
-        if name in ("get_item", "batch_get", "query"):
-
-            def counted(*args, **kwargs):
-                self.calls.append(name)
-                return attr(*args, **kwargs)
-
-            return counted
-        return attr
-
-
-def exact(numerator: str, denominator: str) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = 50
-        return Decimal(numerator) / Decimal(denominator)
-
-
-def test_usd_jpy_is_one_division_to_the_last_digit(deployment, q1_2024):
+def test_usd_jpy_is_one_division_to_the_last_digit(deployment, q1_2024, counting, exact):
     friday = q1_2024["2024-03-15"]
-    store = CountingStore(deployment.store())
+    store = counting(deployment.store())
     answer = reads.rate(store, deployment.table, "USD", "JPY", date(2024, 3, 15))
-    assert store.calls == ["query"]
+    assert store.operations == ["query"]
     assert answer.rate == exact(friday["JPY"], friday["USD"])
     assert str(answer.rate) == str(exact(friday["JPY"], friday["USD"]))
     assert len(answer.rate.as_tuple().digits) == 50
@@ -63,10 +39,11 @@ def test_a_saturday_answers_with_friday_and_says_so(deployment, q1_2024):
         "date": "2024-03-16",
         "rate_date": "2024-03-15",
         "rate": reads.decimal_text(friday.rate),
+        "source": "ecb",
     }
 
 
-def test_eur_is_valid_on_either_side(deployment, q1_2024):
+def test_eur_is_valid_on_either_side(deployment, q1_2024, exact):
     friday = q1_2024["2024-03-15"]
     store, table = deployment.store(), deployment.table
     assert reads.rate(store, table, "EUR", "USD", date(2024, 3, 17)).as_json()["rate"] == "1.0892"
@@ -90,14 +67,16 @@ def test_rates_on_a_holiday_come_from_the_day_before(deployment, q1_2024):
     assert easter_monday.day == "2024-03-28"
 
 
-def test_more_than_fourteen_days_without_a_publication_is_an_error(deployment, q1_2024):
+def test_more_than_fourteen_days_without_a_publication_is_an_error(deployment, q1_2024, counting):
     store, table = deployment.store(), deployment.table
     # 2024-04-11 still reaches back to 2024-03-28 (14 days); 2024-04-12 does not.
     assert reads.rate(store, table, "USD", "JPY", date(2024, 4, 11)).rate_date == "2024-03-28"
-    counting = CountingStore(store)
-    with pytest.raises(UserError, match=r"no USD/JPY rate in the 14 days up to 2024-04-12"):
-        reads.rate(counting, table, "USD", "JPY", date(2024, 4, 12))
-    assert counting.calls == ["query", "get_item"]
+    counted = counting(store)
+    with pytest.raises(
+        UserError, match=r"no USD/JPY rate was published in the 14 days up to 2024-04-12"
+    ):
+        reads.rate(counted, table, "USD", "JPY", date(2024, 4, 12))
+    assert counted.operations == ["query", "get_item"]
 
 
 def test_unknown_and_invalid_inputs_are_user_errors(deployment, q1_2024):
@@ -151,11 +130,12 @@ def test_an_unreachable_dynamodb_is_one_line(make_deployment):
     assert "Traceback" not in sync_run.stderr
 
 
-def test_rate_command_json_is_one_object(deployment, q1_2024):
+def test_rate_command_json_is_one_object(deployment, q1_2024, exact):
     done = deployment.run("makerates", "rate", "USD", "JPY", "--date", "2024-03-16", "--json")
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert list(answer) == ["base", "quote", "date", "rate_date", "rate"]
+    assert list(answer) == ["base", "quote", "date", "rate_date", "rate", "source"]
+    assert answer["source"] == "ecb"
     friday = q1_2024["2024-03-15"]
     assert answer["rate_date"] == "2024-03-15"
     assert answer["rate"] == str(exact(friday["JPY"], friday["USD"]))

@@ -2,7 +2,9 @@
 
 GET /v1/latest, /v1/YYYY-MM-DD, /v1/START..END, /v1/START.., /v1/currencies with the
 parameters `from` (alias `base`), `to` (alias `symbols`, comma-separated) and `amount`, and
-Frankfurter's response shapes. Every answer is one request to the hot tier.
+Frankfurter's response shapes. Every answer is one request to the hot tier. An answer that
+holds rates not from the ECB (a backup filling an ECB day, or a currency the ECB does not
+publish) names them in the `X-Rate-Sources` header; the body stays Frankfurter's.
 
 Numbers: unlike Frankfurter (which rounds each euro rate, then divides the rounded values),
 a cross rate is ONE Decimal division at reads.CROSS_PRECISION digits, multiplied by the amount,
@@ -15,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
@@ -30,6 +33,9 @@ from makerates_gold.items import CURRENCY_NAMES, PIVOT, RATES_PK
 
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
 PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
+# Rates in the answer that are not the ECB's, "AED=exchangerate_api,…"; a header, so that
+# the body keeps Frankfurter's shape.
+SOURCES_HEADER = "X-Rate-Sources"
 
 
 class NotFound(Exception):
@@ -52,9 +58,21 @@ def display(value: Decimal) -> int | float:
     return float(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
 
 
-def _params(
-    from_: str | None, base: str | None, to: str | None, symbols: str | None, amount: str | None
-) -> tuple[str, list[str] | None, Decimal]:
+@dataclass(frozen=True)
+class Params:
+    base: str
+    quotes: list[str] | None  # None: every currency
+    amount: Decimal
+
+
+def rate_params(
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    base: str | None = None,
+    to: str | None = None,
+    symbols: str | None = None,
+    amount: str | None = None,
+) -> Params:
+    """Frankfurter's query parameters: `from` (alias `base`), `to` (alias `symbols`), `amount`."""
     code = (from_ or base or PIVOT).strip().upper()
     if len(code) != 3 or not code.isalpha():
         raise NotFound
@@ -74,22 +92,20 @@ def _params(
             raise Unprocessable("amount must be a positive number") from None
         if not value.is_finite() or value <= 0:
             raise Unprocessable("amount must be a positive number")
-    return code, quotes, value
+    return Params(base=code, quotes=quotes, amount=value)
 
 
-def _rebase(
-    rates: dict[str, Decimal], base: str, quotes: list[str] | None, amount: Decimal
-) -> dict[str, int | float] | None:
+def _rebase(rates: dict[str, Decimal], params: Params) -> dict[str, int | float] | None:
     eur = {**rates, PIVOT: Decimal(1)}
-    if base not in eur:
+    if params.base not in eur:
         return None
     out: dict[str, int | float] = {}
     for code in sorted(eur):
-        if code == base or (quotes is not None and code not in quotes):
+        if code == params.base or (params.quotes is not None and code not in params.quotes):
             continue
         with localcontext() as ctx:
             ctx.prec = reads.CROSS_PRECISION
-            out[code] = display(amount * (eur[code] / eur[base]))
+            out[code] = display(params.amount * (eur[code] / eur[params.base]))
     return out or None
 
 
@@ -128,33 +144,33 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
             return JSONResponse({"message": str(exc)}, status_code=503)
         return JSONResponse({"message": "not found"}, status_code=404)
 
-    def respond(request: Request, body: dict[str, Any], max_age: int) -> Response:
+    def respond(
+        request: Request, body: dict[str, Any], max_age: int, sources: dict[str, str] | None = None
+    ) -> Response:
         raw = json.dumps(body, separators=(",", ":")).encode()
         etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+        if sources:
+            headers[SOURCES_HEADER] = ",".join(f"{c}={s}" for c, s in sorted(sources.items()))
         asked = request.headers.get("if-none-match", "")
         if etag in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
             return Response(status_code=304, headers=headers)
         return Response(raw, media_type="application/json", headers=headers)
 
-    def single(request: Request, found: reads.DayRates, params, max_age: int) -> Response:
-        base, quotes, amount = params
-        rates = _rebase(found.rates, base, quotes, amount)
+    def single(request: Request, found: reads.DayRates, params: Params, max_age: int) -> Response:
+        rates = _rebase(found.rates, params)
         if rates is None:
             raise NotFound
-        body = {"amount": float(amount), "base": base, "date": found.day, "rates": rates}
-        return respond(request, body, max_age)
+        body = {
+            "amount": float(params.amount),
+            "base": params.base,
+            "date": found.day,
+            "rates": rates,
+        }
+        return respond(request, body, max_age, found.source_of([params.base, *rates]))
 
     @app.get("/v1/latest", summary="the newest ECB publication")
-    def latest(
-        request: Request,
-        from_: str | None = Query(None, alias="from"),
-        base: str | None = None,
-        to: str | None = None,
-        symbols: str | None = None,
-        amount: str | None = None,
-    ) -> Response:
-        params = _params(from_, base, to, symbols, amount)
+    def latest(request: Request, params: Annotated[Params, Depends(rate_params)]) -> Response:
         return single(request, reads.latest_rates(store, table), params, LATEST_MAX_AGE)
 
     @app.get("/v1/currencies", summary="every currency published, code → name")
@@ -170,15 +186,8 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         f"before it (at most {reads.LOOKBACK_DAYS} days back) and says its date.",
     )
     def historical(
-        request: Request,
-        spec: str,
-        from_: str | None = Query(None, alias="from"),
-        base: str | None = None,
-        to: str | None = None,
-        symbols: str | None = None,
-        amount: str | None = None,
+        request: Request, spec: str, params: Annotated[Params, Depends(rate_params)]
     ) -> Response:
-        params = _params(from_, base, to, symbols, amount)
         if ".." not in spec:
             day = _day(spec)
             max_age = PAST_MAX_AGE if day < reads.today() - timedelta(days=7) else LATEST_MAX_AGE
@@ -188,26 +197,28 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         end = _day(last) if last else reads.today()
         if start > end:
             raise NotFound
-        base, quotes, value = params
         series: dict[str, dict[str, int | float]] = {}
+        sources: dict[str, str] = {}
         items = store.query(
             table, RATES_PK, sk_min=start.isoformat(), sk_max=end.isoformat(),
-            attributes=["rates"],
+            attributes=["rates", "src"],
         )  # fmt: skip
         for item in items:
-            rates = _rebase(dict(item.get("rates", {})), base, quotes, value)
+            rates = _rebase(dict(item.get("rates", {})), params)
             if rates is not None:
                 series[item["sk"]] = rates
+                found = item.get("src", {})
+                sources.update((c, found[c]) for c in [params.base, *rates] if c in found)
         if not series:
             raise NotFound
         body = {
-            "amount": float(value),
-            "base": base,
+            "amount": float(params.amount),
+            "base": params.base,
             "start_date": min(series),
             "end_date": max(series),
             "rates": series,
         }
         closed = last and end < reads.today() - timedelta(days=7)
-        return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE)
+        return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
 
     return app

@@ -1,17 +1,21 @@
-"""Serving items of the `<prefix>rates` table: how they are built, normalised and hashed.
+"""Serving items of the `<prefix>rates` table: how they are built and hashed.
 
 Key schema (pk, sk are strings):
 - `RATES` / `YYYY-MM-DD`  one item per ECB publication day: `rates` (currency → Decimal, EUR
-  left out: it is the pivot), `h` (content hash of `rates`), `run_id` (the silver run that wrote it).
-- `META` / `CURRENCIES`   every currency ever published: code → {"first": day, "last": day}, `h`.
-- `META` / `SYNC`         the sync watermark: one digest per year of the day hashes, `h`.
+  left out: it is the pivot), `src` (currency → source, only for the rates that are not the
+  ECB's, absent when all are), `h` (content hash of `rates` and `src`), `run_id` (the silver
+  run that wrote it).
+- `META` / `CURRENCIES`   every currency ever served: code → {"first": day, "last": day} and
+  "source" for a currency the ECB never gave, `h`.
+- `META` / `SYNC`         the sync watermark: one digest per year of the served rows
+  (published.YEAR_DIGESTS, computed in DuckDB), `h`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, localcontext
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 RATES_PK = "RATES"
@@ -19,7 +23,9 @@ META_PK = "META"
 CURRENCIES_SK = "CURRENCIES"
 SYNC_SK = "SYNC"
 PIVOT = "EUR"
-HASH_VERSION = "v1"
+HASH_VERSION = "v1"  # of the day and currencies hashes
+DIGEST_VERSION = "v2"  # of the year digests; a watermark of another version compares all
+ECB = "ecb"
 
 Rates = dict[str, Decimal]
 
@@ -43,62 +49,49 @@ CURRENCY_NAMES = {
 }  # fmt: skip
 
 
-def normalize_rate(value: Decimal) -> Decimal:
-    """Strip the trailing zeros of a DECIMAL(38,18) without going to exponent notation.
-
-    Decimal('1.082300000000000000') → Decimal('1.0823'); Decimal('136.000…') → Decimal('136').
-    The precision is raised above 38 digits so nothing is ever rounded.
-    """
-    if not isinstance(value, Decimal):
-        raise TypeError(f"rates must be Decimal, got {type(value).__name__} {value!r}")
-    with localcontext() as ctx:
-        ctx.prec = 50
-        normal = value.normalize()
-        if normal.as_tuple().exponent > 0:  # 1.36E+2 → 136
-            normal = normal.quantize(Decimal(1))
-    return normal
-
-
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def rates_hash(rates: Mapping[str, Decimal]) -> str:
-    """A content hash of one day's rates; equal for equal values, whatever their scale."""
-    body = ";".join(f"{c}={normalize_rate(r)}" for c, r in sorted(rates.items()))
+def rates_hash(rates: Mapping[str, Decimal], sources: Mapping[str, str] | None = None) -> str:
+    """A content hash of one day: its rates (trailing zeros already stripped, as the loader
+    gives them) and the source of each rate that is not the ECB's. A day served only by the
+    ECB hashes as it did before sources existed, so such items need no rewrite."""
+    body = ";".join(f"{c}={r}" for c, r in sorted(rates.items()))
+    if sources:
+        body += "|src:" + ";".join(f"{c}={s}" for c, s in sorted(sources.items()))
     return _digest(f"{HASH_VERSION}|{body}")
 
 
-def day_item(day: str, rates: Mapping[str, Decimal], run_id: str) -> dict[str, Any]:
-    clean = {c: normalize_rate(r) for c, r in rates.items() if c != PIVOT}
-    return {"pk": RATES_PK, "sk": day, "rates": clean, "h": rates_hash(clean), "run_id": run_id}
+def day_item(
+    day: str, rates: Rates, run_id: str, sources: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The day's item; `src` (currency → source) only when some rate is not the ECB's."""
+    item: dict[str, Any] = {
+        "pk": RATES_PK,
+        "sk": day,
+        "rates": rates,
+        "h": rates_hash(rates, sources),
+        "run_id": run_id,
+    }
+    if sources:
+        item["src"] = dict(sources)
+    return item
 
 
-def currencies_item(days: Mapping[str, Mapping[str, Decimal]]) -> dict[str, Any]:
-    """code → {first, last} over every published day (days sorted or not)."""
-    spans: dict[str, dict[str, str]] = {}
-    for day in sorted(days):
-        for code in days[day]:
-            if code == PIVOT:
-                continue
-            span = spans.setdefault(code, {"first": day, "last": day})
-            span["last"] = day
-    ordered = dict(sorted(spans.items()))
-    body = ";".join(f"{c}={s['first']}..{s['last']}" for c, s in ordered.items())
+def currencies_item(spans: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """code → {first, last[, source]}: `source` only for a currency the ECB never gave."""
+    ordered = {code: dict(span) for code, span in sorted(spans.items())}
+    body = ";".join(
+        f"{c}={s['first']}..{s['last']}" + (f"@{s['source']}" if "source" in s else "")
+        for c, s in ordered.items()
+    )
     return {
         "pk": META_PK,
         "sk": CURRENCIES_SK,
         "currencies": ordered,
         "h": _digest(f"{HASH_VERSION}|{body}"),
     }
-
-
-def year_digests(day_hashes: Mapping[str, str]) -> dict[str, str]:
-    """One digest per year over its (day, hash) pairs: the sync watermark compares these."""
-    years: dict[str, list[str]] = {}
-    for day in sorted(day_hashes):
-        years.setdefault(day[:4], []).append(f"{day}:{day_hashes[day]}")
-    return {year: _digest("\n".join(lines)) for year, lines in years.items()}
 
 
 def sync_item(digests: Mapping[str, str]) -> dict[str, Any]:
@@ -109,13 +102,3 @@ def sync_item(digests: Mapping[str, str]) -> dict[str, Any]:
         "years": ordered,
         "h": _digest(";".join(f"{y}={d}" for y, d in ordered.items())),
     }
-
-
-def group_rows(rows: Iterable[tuple[str, str, Decimal]]) -> dict[str, Rates]:
-    """(day, currency, rate) rows → {day: {currency: normalised rate}}, EUR left out."""
-    days: dict[str, Rates] = {}
-    for day, currency, rate in rows:
-        if currency == PIVOT or rate is None:
-            continue
-        days.setdefault(day, {})[currency] = normalize_rate(rate)
-    return days

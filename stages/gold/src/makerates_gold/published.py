@@ -12,7 +12,7 @@ from makerates_core.errors import UpstreamError, UserError
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings
 
-from makerates_gold.items import Rates, group_rows
+from makerates_gold.items import DIGEST_VERSION, ECB, Rates
 
 PUBLISHED_KEY = "silver/published.json"
 TABLE = "fct_rates"
@@ -44,26 +44,116 @@ def read_published(settings: Settings) -> Published:
     return Published(run_id=run_id, table_key=key, table_uri=lake.uri(key))
 
 
-def load_days(settings: Settings, published: Published) -> dict[str, Rates]:
-    """{day: {currency: rate}} from the published Parquet, rates as exact Decimals."""
-    uri = published.table_uri.replace("'", "''")
-    con = connect(settings)
-    try:
-        rows: list[tuple[str, str, Decimal]] = con.execute(
-            "select strftime(rate_date, '%Y-%m-%d'), currency, rate "
-            f"from read_parquet('{uri}') order by rate_date, currency"
-        ).fetchall()
-    except duckdb.Error as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UpstreamError(
-            f"cannot read the published silver table {published.table_uri}: {first}"
-        ) from exc
-    finally:
-        con.close()
-    for _, _, rate in rows[:1]:
-        if not isinstance(rate, Decimal):
+@dataclass(frozen=True)
+class Day:
+    rates: Rates  # currency → rate, trailing zeros stripped, EUR left out
+    sources: dict[str, str]  # currency → source, only for the rates that are not the ECB's
+
+
+@dataclass(frozen=True)
+class Summary:
+    days: int
+    first: str | None
+    last: str | None
+    skipped_rows: int  # rows on days without an ECB-calendar row (weekend snapshots)
+    skipped_days: int
+
+
+# The rows gold serves: every row of a day that has at least one row from the ECB calendar
+# (the ECB, or Frankfurter filling an ECB day); an independent source's currencies ride along
+# on those days. Rates become text with the trailing zeros of DECIMAL(38,18) stripped, so one
+# Decimal(text) per rate is all Python does (never exponent notation, never rounded).
+_LOAD = """
+create temp table silver as
+select rate_date, currency, source,
+       case when contains(raw, '.') then rtrim(rtrim(raw, '0'), '.') else raw end as rate,
+       bool_or(source in ('ecb', 'frankfurter')) over (partition by rate_date) as served
+from (
+    select rate_date, currency, source, cast(rate as varchar) as raw
+    from read_parquet($uri)
+    where currency <> 'EUR' and rate is not null
+)
+"""
+_SUMMARY = """
+select count(distinct rate_date) filter (served),
+       strftime(min(rate_date) filter (served), '%Y-%m-%d'),
+       strftime(max(rate_date) filter (served), '%Y-%m-%d'),
+       count(*) filter (not served),
+       count(distinct rate_date) filter (not served)
+from silver
+"""
+# One digest per year over every served row, in order: what the sync watermark compares.
+YEAR_DIGESTS = """
+select strftime(rate_date, '%Y'),
+       md5($version || '|' || string_agg(
+           strftime(rate_date, '%Y-%m-%d') || ' ' || currency || '=' || rate
+               || if(source = 'ecb', '', '@' || source),
+           ';' order by rate_date, currency))
+from silver where served group by 1
+"""
+_SPANS = """
+select currency, strftime(min(rate_date), '%Y-%m-%d'), strftime(max(rate_date), '%Y-%m-%d'),
+       if(bool_or(source = 'ecb'), null, arg_max(source, rate_date))
+from silver where served group by currency
+"""
+_DAYS = """
+select strftime(rate_date, '%Y-%m-%d'), currency, rate, source
+from silver where served and list_contains($years, strftime(rate_date, '%Y'))
+order by rate_date, currency
+"""
+
+
+class SilverTable:
+    """The published Parquet, read once into DuckDB; gold asks it for digests, spans and
+    only the days it has to compare, so a daily sync does not load the whole history."""
+
+    def __init__(self, settings: Settings, published: Published):
+        self.published = published
+        self.con = connect(settings)
+        columns = dict(
+            self._fetch("select column_name, column_type from (describe select * from "
+                        "read_parquet($uri))", uri=published.table_uri)
+        )  # fmt: skip
+        if not str(columns.get("rate", "")).startswith("DECIMAL") or "source" not in columns:
             raise UpstreamError(
-                f"{published.table_uri}: rate is {type(rate).__name__}, not DECIMAL; "
-                "silver's contract is DECIMAL(38,18)"
+                f"{published.table_uri}: columns {columns}; silver's contract is rate "
+                "DECIMAL(38,18) and a source column"
             )
-    return group_rows(rows)
+        self._fetch(_LOAD, uri=published.table_uri)
+
+    def __enter__(self) -> SilverTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+    def _fetch(self, sql: str, **params: object) -> list[tuple]:
+        try:
+            return self.con.execute(sql, params or None).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UpstreamError(
+                f"cannot read the published silver table {self.published.table_uri}: {first}"
+            ) from exc
+
+    def summary(self) -> Summary:
+        return Summary(*self._fetch(_SUMMARY)[0])
+
+    def year_digests(self) -> dict[str, str]:
+        return dict(self._fetch(YEAR_DIGESTS, version=DIGEST_VERSION))
+
+    def currency_spans(self) -> dict[str, dict[str, str]]:
+        spans = {}
+        for code, first, last, source in self._fetch(_SPANS):
+            spans[code] = {"first": first, "last": last, **({"source": source} if source else {})}
+        return spans
+
+    def days(self, years: list[str]) -> dict[str, Day]:
+        """The served days of `years`, as exact Decimals."""
+        days: dict[str, Day] = {}
+        for day, currency, rate, source in self._fetch(_DAYS, years=years):
+            found = days.get(day) or days.setdefault(day, Day(rates={}, sources={}))
+            found.rates[currency] = Decimal(rate)
+            if source != ECB:
+                found.sources[currency] = source
+        return days

@@ -45,7 +45,9 @@ def parser() -> argparse.ArgumentParser:
     rate.set_defaults(handler=cmd_rate)
 
     listing = commands.add_parser(
-        "currencies", help="every currency the ECB published, with its first and last day"
+        "currencies",
+        help="every currency served, with its first and last day (and its source when the "
+        "ECB does not publish it)",
     )
     listing.add_argument("--json", action="store_true", help="one JSON object")
     listing.set_defaults(handler=cmd_currencies)
@@ -97,15 +99,21 @@ def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
     if args.json:
         print(json.dumps(answer.as_json()))
         return
-    note = (
-        f"ECB rates of {answer.rate_date}"
-        if answer.rate_date == answer.date
-        else f"from the ECB rates of {answer.rate_date}, the latest published on or before it"
-    )
+    note = _rates_of(answer)
+    if answer.rate_date != answer.date:
+        note = f"from the {note}, the latest published on or before it"
     print(
         f"1 {answer.base} = {reads.decimal_text(answer.rate)} {answer.quote} "
         f"on {answer.date} ({note})"
     )
+
+
+def _rates_of(answer: reads.RateAnswer) -> str:
+    """ "ECB rates of DAY", or "rates of DAY, AED from exchangerate_api"."""
+    if not answer.sources:
+        return f"ECB rates of {answer.rate_date}"
+    others = ", ".join(f"{code} from {source}" for code, source in answer.sources.items())
+    return f"rates of {answer.rate_date}, {others}"
 
 
 def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
@@ -119,8 +127,10 @@ def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
         f"{reads.PIVOT}  {CURRENCY_NAMES[reads.PIVOT]:<{width}}  the pivot: every ECB rate is per 1 EUR"
     )
     for code, span in sorted(known.items()):
+        source = f"  ({span['source']})" if "source" in span else ""
         print(
-            f"{code}  {CURRENCY_NAMES.get(code, code):<{width}}  {span['first']} .. {span['last']}"
+            f"{code}  {CURRENCY_NAMES.get(code, code):<{width}}  "
+            f"{span['first']} .. {span['last']}{source}"
         )
 
 
@@ -144,7 +154,7 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
     print(
         f"{reads.decimal_text(amount)} {answer.base} = {reads.decimal_text(result)} "
         f"{answer.quote} on {answer.date} (rate {reads.decimal_text(answer.rate)}, "
-        f"ECB rates of {answer.rate_date})"
+        f"{_rates_of(answer)})"
     )
 
 

@@ -9,14 +9,15 @@ never through a float.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
 
-from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, RATES_PK, Rates
+from makerates_gold.items import CURRENCIES_SK, ECB, META_PK, PIVOT, RATES_PK, Rates
 
 FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
 LOOKBACK_DAYS = 14  # how far before the asked day a rate may come from
@@ -28,6 +29,11 @@ _CODE = re.compile(r"^[A-Z]{3}$")
 class DayRates:
     day: str
     rates: Rates  # EUR excluded; its rate is 1 by definition
+    sources: dict[str, str] = field(default_factory=dict)  # only the rates not from the ECB
+
+    def source_of(self, codes: Iterable[str]) -> dict[str, str]:
+        """code → source for those of `codes` whose rate is not the ECB's."""
+        return {c: self.sources[c] for c in codes if c in self.sources}
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,12 @@ class RateAnswer:
     date: str  # the day asked for (the latest published day when none was asked)
     rate_date: str  # the ECB publication day the rate comes from
     rate: Decimal
+    sources: dict[str, str] = field(default_factory=dict)  # base/quote rates not from the ECB
+
+    @property
+    def source(self) -> str:
+        """ "ecb", or the other source(s) of the two rates, e.g. "exchangerate_api"."""
+        return "+".join(dict.fromkeys(self.sources.values())) or ECB
 
     def as_json(self) -> dict[str, str]:
         return {
@@ -45,6 +57,7 @@ class RateAnswer:
             "date": self.date,
             "rate_date": self.rate_date,
             "rate": decimal_text(self.rate),
+            "source": self.source,
         }
 
 
@@ -84,11 +97,14 @@ def check_day(day: date, *, now: date | None = None) -> None:
 
 
 def _day(item: dict) -> DayRates:
-    return DayRates(day=item["sk"], rates=dict(item.get("rates", {})))
+    return DayRates(
+        day=item["sk"], rates=dict(item.get("rates", {})), sources=dict(item.get("src", {}))
+    )
 
 
 def currencies(store: HotStore, table: str) -> dict[str, dict[str, str]]:
-    """code → {first, last} of every currency ever published (one GetItem); EUR not included."""
+    """code → {first, last[, source]} of every currency ever served (one GetItem); EUR not
+    included; `source` only for a currency the ECB never published."""
     item = store.get_item(table, META_PK, CURRENCIES_SK)
     if item is None:
         raise _empty(store, table)
@@ -166,6 +182,7 @@ def rate(
                 date=(day.isoformat() if day else window[0].day),
                 rate_date=published.day,
                 rate=cross_rate(eur[base], eur[quote]),
+                sources=published.source_of((base, quote)),
             )
     known = currencies(store, table)
     for code in (base, quote):
@@ -177,7 +194,7 @@ def rate(
     missing = [c for c in (base, quote) if c != PIVOT]
     spans = ", ".join(f"{c} {known[c]['first']}..{known[c]['last']}" for c in missing)
     raise UserError(
-        f"the ECB published no {base}/{quote} rate in the {LOOKBACK_DAYS} days up to {asked} "
+        f"no {base}/{quote} rate was published in the {LOOKBACK_DAYS} days up to {asked} "
         f"(published: {spans}); ask for a day within those spans"
     )
 
@@ -272,7 +289,7 @@ def history(store: HotStore, table: str, base: str, quote: str, start: date, end
                 raise UserError(
                     f"unknown currency '{code}'; `makerates currencies` lists the known ones"
                 )
-        raise UserError(f"the ECB published no {base}/{quote} rate between {start} and {end}")
+        raise UserError(f"no {base}/{quote} rate was published between {start} and {end}")
     return Series(base=base, quote=quote, start=start, end=end, points=points, before=before)
 
 

@@ -1,9 +1,11 @@
 """Sync the published silver table into the hot tier: only the days whose content changed.
 
-Daily cost stays flat as history grows: one BatchGetItem reads the watermark (`META/SYNC`,
-a digest per year) and the currencies item; only the years whose digest changed are compared
-day by day (a Query of that year's `h` attributes, ≤ 261 small items); only changed days
-are written. The watermark is written last, so an interrupted sync redoes its years next time.
+Daily cost stays flat as history grows: DuckDB computes a digest per year and the currency
+spans over the Parquet; one BatchGetItem reads the watermark (`META/SYNC`, the digests of the
+last sync) and the currencies item; only the years whose digest changed are loaded into
+Python and compared day by day (a Query of that year's `h` attributes, ≤ 261 small items);
+only changed days are written. The watermark is written last, so an interrupted sync redoes
+its years next time.
 """
 
 from __future__ import annotations
@@ -19,14 +21,11 @@ from makerates_gold.items import (
     META_PK,
     RATES_PK,
     SYNC_SK,
-    Rates,
     currencies_item,
     day_item,
-    rates_hash,
     sync_item,
-    year_digests,
 )
-from makerates_gold.published import load_days, read_published
+from makerates_gold.published import Day, SilverTable, read_published
 
 log = logging.getLogger("makerates")
 
@@ -54,12 +53,12 @@ class SyncResult:
 def plan_day_items(
     store: HotStore,
     table: str,
-    days: dict[str, Rates],
+    days: dict[str, Day],
     run_id: str,
     years: list[str],
 ) -> tuple[list[dict], list[str]]:
     """Items for the days of `years` whose hash differs from the hot tier's, and the days the
-    hot tier holds there that silver no longer has."""
+    hot tier holds there that silver no longer serves. `days` holds those years' days only."""
     items: list[dict] = []
     stale: list[str] = []
     for year in years:
@@ -70,38 +69,48 @@ def plan_day_items(
             )
         }
         for day in sorted(d for d in days if d.startswith(year)):
-            if held.get(day) != rates_hash(days[day]):
-                items.append(day_item(day, days[day], run_id))
+            item = day_item(day, days[day].rates, run_id, days[day].sources)
+            if held.get(day) != item["h"]:
+                items.append(item)
         stale.extend(sorted(d for d in held if d not in days))
     return items, stale
 
 
 def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResult:
     published = read_published(settings)
-    days = load_days(settings, published)
     table = table_name(settings, "rates")
-    result = SyncResult(run_id=published.run_id, days_published=len(days))
-    log.info(
-        "silver run %s: %d days from %s to %s",
-        published.run_id,
-        len(days),
-        min(days, default="-"),
-        max(days, default="-"),
-    )
+    with SilverTable(settings, published) as silver:
+        summary = silver.summary()
+        result = SyncResult(run_id=published.run_id, days_published=summary.days)
+        log.info(
+            "silver run %s: %d days from %s to %s",
+            published.run_id,
+            summary.days,
+            summary.first or "-",
+            summary.last or "-",
+        )
+        if summary.skipped_rows:
+            log.info(
+                "%d rows on %d days without ECB rates (weekend snapshots) are not served",
+                summary.skipped_rows,
+                summary.skipped_days,
+            )
 
-    store.ensure_table(table)
-    meta = {
-        item["sk"]: item
-        for item in store.batch_get(table, [(META_PK, SYNC_SK), (META_PK, CURRENCIES_SK)])
-    }
-    digests = year_digests({day: rates_hash(rates) for day, rates in days.items()})
-    held_digests = {} if full else (meta.get(SYNC_SK) or {}).get("years", {})
-    changed = sorted(y for y, d in digests.items() if held_digests.get(y) != d)
-    result.years_compared = changed
+        store.ensure_table(table)
+        meta = {
+            item["sk"]: item
+            for item in store.batch_get(table, [(META_PK, SYNC_SK), (META_PK, CURRENCIES_SK)])
+        }
+        digests = silver.year_digests()
+        held_digests = {} if full else (meta.get(SYNC_SK) or {}).get("years", {})
+        changed = sorted(y for y, d in digests.items() if held_digests.get(y) != d)
+        result.years_compared = changed
+        days = silver.days(changed) if changed else {}
+        currencies = currencies_item(silver.currency_spans())
 
     day_items, stale = plan_day_items(store, table, days, published.run_id, changed)
     result.days_written = len(day_items)
-    result.days_unchanged = len(days) - len(day_items)
+    result.days_unchanged = summary.days - len(day_items)
     result.days_only_in_hot_tier = stale
     if stale:
         log.warning(
@@ -111,7 +120,6 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
         )
 
     written = store.put_items(table, day_items) if day_items else 0
-    currencies = currencies_item(days)
     if (meta.get(CURRENCIES_SK) or {}).get("h") != currencies["h"]:
         written += store.put_items(table, [currencies])
     watermark = sync_item(digests)
