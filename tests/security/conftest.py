@@ -1,0 +1,139 @@
+"""An S3 + DynamoDB API that enforces IAM (tests/security/iam_moto.py), one IAM user per stage
+holding exactly that stage's policy from iam/, and an admin that provisions the lake and tables
+(as compose's lake-init and hot-init do)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parents[1] / "iam")]
+
+from render import STAGES, render, values  # noqa: E402
+from security_helpers import (  # noqa: E402
+    ACCOUNT,
+    ADMIN_POLICY,
+    BUCKET,
+    LAKE_URL,
+    REGION,
+    TABLE_PREFIX,
+    EnforcingAws,
+)
+
+
+def _start(log: Path) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("iam_moto.py")), str(log)],
+        stdout=subprocess.PIPE,
+        stderr=log.with_name("server.log").open("w"),  # moto's request lines: kept for debugging
+        text=True,
+    )
+    endpoint = process.stdout.readline().strip()
+    if not endpoint.startswith("http://"):
+        process.kill()
+        raise RuntimeError(f"the IAM-enforcing moto server did not start: {endpoint!r}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
+            return process, endpoint
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+
+
+@pytest.fixture(scope="session")
+def enforcing_aws(tmp_path_factory) -> Iterator[EnforcingAws]:
+    log = tmp_path_factory.mktemp("iam") / "calls.jsonl"
+    log.touch()
+    process, endpoint = _start(log)
+    try:
+        bootstrap = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="bootstrap",
+            aws_secret_access_key="bootstrap",
+        )
+        substitutions = values(LAKE_URL, TABLE_PREFIX, REGION, ACCOUNT)
+        policies = {stage: render(stage, substitutions) for stage in STAGES}
+        keys = {}
+        for user, policy in {**policies, "admin": ADMIN_POLICY}.items():
+            bootstrap.create_user(UserName=user)
+            bootstrap.put_user_policy(
+                UserName=user, PolicyName=f"makerates-{user}", PolicyDocument=json.dumps(policy)
+            )
+            key = bootstrap.create_access_key(UserName=user)["AccessKey"]
+            keys[user] = {
+                "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            }
+        # From here on every request is authenticated and authorized.
+        reset_auth = urllib.request.Request(
+            f"{endpoint}/moto-api/reset-auth", data=b"0", headers={"Content-Type": "text/plain"}
+        )
+        urllib.request.urlopen(reset_auth, timeout=10)
+        aws = EnforcingAws(endpoint, keys, log)
+        aws.client("s3", "admin").create_bucket(Bucket=BUCKET)
+        dynamodb = aws.client("dynamodb", "admin")
+        for name in ("rates", "runs"):
+            dynamodb.create_table(
+                TableName=f"{TABLE_PREFIX}{name}",
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        yield aws
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def stage_env(enforcing_aws: EnforcingAws, _ecb_mirror_server, tmp_path_factory):
+    """The environment a stage runs with, holding the given IAM user's keys."""
+    _ecb_mirror_server.reset()
+    home = tmp_path_factory.mktemp("home")
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "LAKE_", "HOT_", "DYNAMODB_", "S3_", "TABLE_"))
+    }
+    base.update(
+        {
+            "ECB_BASE_URL": _ecb_mirror_server.base_url,
+            "LAKE_URL": LAKE_URL,
+            "S3_ENDPOINT_URL": enforcing_aws.endpoint,
+            "DYNAMODB_ENDPOINT_URL": enforcing_aws.endpoint,
+            "TABLE_PREFIX": TABLE_PREFIX,
+            "AWS_REGION": REGION,
+            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+            "DO_NOT_TRACK": "1",
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+            "HOME": str(home),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+        }
+    )
+
+    def env_for(user: str, **extra: str) -> dict[str, str]:
+        return {**base, **enforcing_aws.keys[user], **extra}
+
+    return env_for
