@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
-from decimal import Decimal
+from decimal import Decimal, Inexact
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from makerates_core.errors import UpstreamError
-from makerates_core.hotstore import DynamoHotStore, SqliteHotStore, open_store, table_name
+from makerates_core.hotstore import (
+    DynamoHotStore,
+    SqliteHotStore,
+    open_store,
+    table_name,
+    to_wire,
+)
 from makerates_core.settings import Settings
 
 
@@ -80,6 +88,27 @@ def test_puts_replace_whole_items(store, table):
     store.put_items(table, [day("2024-01-01", old=True)])
     store.put_items(table, [day("2024-01-01")])
     assert "old" not in store.get_item(table, "RATES", "2024-01-01")
+
+
+def test_the_wire_form_is_what_boto3_would_send():
+    item = {
+        "pk": "RATES",
+        "sk": "2024-01-02",
+        "rates": {"USD": Decimal("1.0956"), "ISK": Decimal("136"), "X": Decimal("1E-18")},
+        "src": {"AED": "exchangerate_api"},
+        "n": 3,
+        "flag": True,
+        "none": None,
+        "tags": ["a", Decimal("2")],
+        "long": Decimal("1.2345678901234567890123456789012345678"),
+    }
+    assert to_wire(item) == {k: TypeSerializer().serialize(v) for k, v in item.items()}
+    assert to_wire(item)["rates"]["M"]["ISK"] == {"N": "136"}
+    for bad in (Decimal("NaN"), Decimal("Infinity")):
+        with pytest.raises(TypeError):
+            to_wire({"pk": "P", "sk": "S", "v": bad})
+    with pytest.raises(Inexact):  # 39 digits: DynamoDB's context refuses to round, as boto3's
+        to_wire({"pk": "P", "sk": "S", "v": Decimal("1.23456789012345678901234567890123456789")})
 
 
 def test_floats_are_refused(store, table):
@@ -183,7 +212,7 @@ def test_writes_go_in_batches_of_25_without_duplicate_keys(moto_endpoint, dynamo
     writes = [
         kw["RequestItems"][dynamo_table] for op, kw in store.calls if op == "batch_write_item"
     ]
-    assert [len(w) for w in writes] == [25, 5]
+    assert sorted(len(w) for w in writes) == [5, 25]
     for requests in writes:
         keys = [
             (r["PutRequest"]["Item"]["pk"]["S"], r["PutRequest"]["Item"]["sk"]["S"])
@@ -191,6 +220,26 @@ def test_writes_go_in_batches_of_25_without_duplicate_keys(moto_endpoint, dynamo
         ]
         assert len(keys) == len(set(keys))
     assert len(list(store.query(dynamo_table, "RATES"))) == 30
+
+
+def test_batches_are_written_by_concurrent_workers(moto_endpoint, dynamo_table):
+    both_in_flight = threading.Barrier(2, timeout=10)
+
+    def wait_for_another_batch(kwargs):
+        both_in_flight.wait()  # a serial writer would never get past this: BrokenBarrierError
+        return {"UnprocessedItems": {}}
+
+    store = recording(
+        moto_endpoint, write_workers=2, fake={"batch_write_item": [wait_for_another_batch] * 2}
+    )
+    assert store.put_items(dynamo_table, days(30)) == 30
+    assert len([op for op, _ in store.calls if op == "batch_write_item"]) == 2
+
+    failing = recording(
+        moto_endpoint, write_workers=2, fake={"batch_write_item": [UpstreamError("refused")]}
+    )
+    with pytest.raises(UpstreamError, match="refused"):
+        failing.put_items(dynamo_table, days(60))
 
 
 def test_unprocessed_items_are_sent_again(moto_endpoint, dynamo_table):

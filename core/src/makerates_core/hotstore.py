@@ -144,6 +144,10 @@ class DynamoHotStore:
                 connect_timeout=5,
                 read_timeout=30,
                 retries={"mode": "standard", "max_attempts": 3},
+                # botocore's client-side check walks every attribute of every item (a third
+                # of a sync's CPU); the items are ours and DynamoDB validates them anyway.
+                parameter_validation=False,
+                max_pool_connections=max(10, write_workers),
             ),
         )
         self._known_tables: set[str] = set()

@@ -57,11 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with stage_run(settings, "gold", store) as run:
         result = sync(settings, store, full=args.full)
-        run.counts.update(
-            items_written=result.items_written,
-            days_unchanged=result.days_unchanged,
-            days_written=result.days_written,
-        )
+        run.counts.update(result.counts)
         run.outputs["silver_run_id"] = result.run_id
     return 0
 

@@ -37,6 +37,7 @@ class SyncResult:
     days_written: int = 0
     days_unchanged: int = 0
     items_written: int = 0
+    rows_not_served: int = 0  # an independent source's rows on days without ECB rates
     years_compared: list[str] = field(default_factory=list)
     days_only_in_hot_tier: list[str] = field(default_factory=list)
 
@@ -47,6 +48,7 @@ class SyncResult:
             "days_unchanged": self.days_unchanged,
             "days_written": self.days_written,
             "days_published": self.days_published,
+            "rows_not_served": self.rows_not_served,
         }
 
 
@@ -81,7 +83,11 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
     table = table_name(settings, "rates")
     with SilverTable(settings, published) as silver:
         summary = silver.summary()
-        result = SyncResult(run_id=published.run_id, days_published=summary.days)
+        result = SyncResult(
+            run_id=published.run_id,
+            days_published=summary.days,
+            rows_not_served=summary.skipped_rows,
+        )
         log.info(
             "silver run %s: %d days from %s to %s",
             published.run_id,
