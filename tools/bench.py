@@ -211,6 +211,8 @@ def similar_items(count: int, currencies: int = 32) -> list[dict[str, Any]]:
 
 def boto3_baseline(aws: dict[str, str], count: int) -> dict[str, Any]:
     import boto3
+    from makerates_core.hotstore import DynamoHotStore
+    from makerates_core.settings import Settings
 
     client = boto3.client(
         "dynamodb",
@@ -220,18 +222,7 @@ def boto3_baseline(aws: dict[str, str], count: int) -> dict[str, Any]:
         aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
     )
     table = f"baseline_{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    DynamoHotStore(Settings.from_env(aws)).ensure_table(table)  # the same table as gold's
     items = similar_items(count)
     started = time.monotonic()
     for i in range(0, len(items), 25):
