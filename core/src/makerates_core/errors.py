@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 
+from makerates_core.logs import redact
+
 log = logging.getLogger("makerates")
 
 
@@ -34,7 +36,7 @@ def one_line_errors(main: Callable[..., int | None]) -> Callable[..., int]:
         try:
             return main(*args, **kwargs) or 0
         except UserError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {redact(str(exc))}", file=sys.stderr)
             return exc.exit_code
         except KeyboardInterrupt:
             print("error: interrupted; re-run the same command to resume", file=sys.stderr)

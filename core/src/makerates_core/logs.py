@@ -1,42 +1,110 @@
-"""Plain one-line logs, with secrets in URLs redacted before anything is printed."""
+"""Plain one-line logs; nothing a stage prints carries a secret.
+
+`setup_logging` puts a redacting filter in front of the process's stdout and stderr, so every
+line is redacted whoever writes it: our logs, the one-line errors, the Kestra output lines,
+dlt's and dbt's own output, and a traceback.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 T = TypeVar("T")
 
+MASK = "***"
 _SECRET_PATTERNS = [
+    # ?apikey=…, &access_key=…, &X-Amz-Signature=…, ?client_secret=…, ?token=…
     (
-        re.compile(r"(?i)([?&](?:api_?key|access_?key|token|secret|signature|password)=)[^&\s]+"),
-        r"\1***",
+        re.compile(
+            r"(?i)([?&][\w.-]*(?:key|token|secret|signature|password|credential)[\w.-]*=)"
+            r"[^&\s#]+?(?=[&#]|[:;,.)'\"\]]*(?:\s|$))"  # punctuation ending a sentence stays
+        ),
+        rf"\1{MASK}",
     ),
-    (re.compile(r"(?i)(/v6/)[0-9a-f]{16,}(/)"), r"\1***\2"),
-    (re.compile(r"(://[^/\s:@]+:)[^@\s/]+@"), r"\1***@"),
+    # ExchangeRate-API puts the key in the path: /v6/<key>/latest/USD (open access: /v6/latest)
+    (re.compile(r"(?i)(/v6/)(?!latest\b)[^/\s?#]+"), rf"\1{MASK}"),
+    # https://user:password@host keeps the user; https://token@host keeps nothing
+    (re.compile(r"(://(?:[^/\s:@]+:)?)[^/\s:@]+@"), rf"\1{MASK}@"),
 ]
+# The values of these environment variables never appear in output (AWS_SECRET_ACCESS_KEY,
+# AWS_SESSION_TOKEN, SECRET_* of Kestra, *_API_KEY, *_PASSWORD…); short ones would mask words.
+_SECRET_ENV = re.compile(r"(?i)secret|token|password|passwd|api_?key|credential|private")
+_MIN_SECRET_LENGTH = 8
+
+
+def _environment_secrets() -> list[str]:
+    values = {
+        value
+        for name, value in os.environ.items()
+        if _SECRET_ENV.search(name) and len(value) >= _MIN_SECRET_LENGTH
+    }
+    return sorted(values, key=len, reverse=True)  # a longer secret first, if one holds another
 
 
 def redact(text: str) -> str:
-    """Hide API keys, tokens and passwords that sit inside URLs."""
+    """Hide API keys, tokens and passwords inside URLs, and the values of secret variables."""
+    for value in _environment_secrets():
+        text = text.replace(value, MASK)
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+class RedactingStream(io.TextIOBase):
+    """A text stream that redacts each line before passing it on.
+
+    Whole lines are redacted, so a secret written in pieces is still caught; a partial line
+    goes out on flush().
+    """
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        if lines:
+            self.stream.write("".join(redact(line) + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self.stream.write(redact(self._pending))
+            self._pending = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", "utf-8")
+
+
+def redact_output() -> None:
+    """Route sys.stdout and sys.stderr through RedactingStream (once)."""
+    if not isinstance(sys.stdout, RedactingStream):
+        sys.stdout = RedactingStream(sys.stdout)
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr)
 
 
 def setup_logging(stage: str, level: str = "INFO") -> logging.Logger:
+    redact_output()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        _RedactingFormatter(f"%(asctime)s {stage} %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+        logging.Formatter(f"%(asctime)s {stage} %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
