@@ -33,8 +33,10 @@ def _ecb_mirror_server(ecb_history: History) -> Iterator[EcbMirror]:
 
 @pytest.fixture
 def ecb_mirror(_ecb_mirror_server: EcbMirror) -> EcbMirror:
-    """A running ECB mirror (`.base_url`, `.set_as_of(day)`, `.requests`, `.fail_with`),
-    reset to the whole history before each test."""
+    """A running ECB mirror (`.base_url`, `.set_as_of(day)`, `.requests`, `.fail_with`), also
+    serving Frankfurter and ExchangeRate-API (`.frankfurter_base_url`,
+    `.exchangerate_api_base_url`, `.env` with all three base-URL settings, `.fail_source`,
+    `.skew_erapi`, `.drop_ecb_day`), reset to the whole history before each test."""
     _ecb_mirror_server.reset()
     return _ecb_mirror_server
 

@@ -18,6 +18,11 @@ from pathlib import Path
 from makerates_core.errors import UserError
 
 ECB_DEFAULT_BASE_URL = "https://www.ecb.europa.eu/stats/eurofxref"
+FRANKFURTER_DEFAULT_BASE_URL = "https://api.frankfurter.dev"
+EXCHANGERATE_API_DEFAULT_BASE_URL = "https://open.er-api.com"
+# Bronze's sources, in the order a run loads them: the ECB (primary), Frankfurter (its backup,
+# the same ECB data as JSON) and ExchangeRate-API's open access (independent, ~160 currencies).
+KNOWN_SOURCES = ("ecb", "frankfurter", "exchangerate_api")
 
 
 def new_run_id() -> str:
@@ -35,6 +40,31 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise UserError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise UserError(f"{name}={raw!r} is not a number; set it to e.g. {default}") from None
+
+
+def _sources(env: dict[str, str]) -> tuple[str, ...]:
+    """SOURCES: a comma list of KNOWN_SOURCES, in the order given, without repeats."""
+    raw = env.get("SOURCES", "")
+    if not raw.strip():
+        return KNOWN_SOURCES
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = [name for name in names if name not in KNOWN_SOURCES]
+    if unknown or not names:
+        what = f"unknown sources {', '.join(unknown)}" if unknown else "no source"
+        raise UserError(
+            f"SOURCES={raw!r} names {what}; use a comma list of {', '.join(KNOWN_SOURCES)}"
+        )
+    return tuple(dict.fromkeys(names))
+
+
 @dataclass(frozen=True)
 class Settings:
     lake_url: str = "data/lake"
@@ -44,6 +74,9 @@ class Settings:
     table_prefix: str = "makerates_"
     aws_region: str = "us-east-1"
     ecb_base_url: str = ECB_DEFAULT_BASE_URL
+    frankfurter_base_url: str = FRANKFURTER_DEFAULT_BASE_URL
+    exchangerate_api_base_url: str = EXCHANGERATE_API_DEFAULT_BASE_URL
+    sources: tuple[str, ...] = KNOWN_SOURCES
     initial_lookback_days: int = 90
     http_timeout_seconds: float = 30.0
     run_id: str = field(default_factory=new_run_id)
@@ -74,8 +107,15 @@ class Settings:
             table_prefix=env.get("TABLE_PREFIX", cls.table_prefix),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
             ecb_base_url=(env.get("ECB_BASE_URL") or ECB_DEFAULT_BASE_URL).rstrip("/"),
+            frankfurter_base_url=(
+                env.get("FRANKFURTER_BASE_URL") or FRANKFURTER_DEFAULT_BASE_URL
+            ).rstrip("/"),
+            exchangerate_api_base_url=(
+                env.get("EXCHANGERATE_API_BASE_URL") or EXCHANGERATE_API_DEFAULT_BASE_URL
+            ).rstrip("/"),
+            sources=_sources(env),
             initial_lookback_days=_int(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
-            http_timeout_seconds=float(env.get("HTTP_TIMEOUT_SECONDS") or 30.0),
+            http_timeout_seconds=_float(env, "HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
             run_id=env.get("RUN_ID") or new_run_id(),
         )
 

@@ -1,26 +1,47 @@
-"""`makerates-bronze`: land the ECB euro reference rates in the lake's bronze layer."""
+"""`makerates-bronze`: land the published FX rates in the lake's bronze layer."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
 
-from makerates_core.errors import one_line_errors
+from makerates_core.errors import UpstreamError, UserError, one_line_errors
 from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.logs import setup_logging
 from makerates_core.settings import Settings
 
 from makerates_bronze.dates import backfill_range
-from makerates_bronze.pipeline import load
+from makerates_bronze.pipeline import load_all
+
+EPILOG = """\
+sources (SOURCES, a comma list; default all three):
+  ecb               the ECB's euro reference rates, the primary (bronze/ecb_rates)
+  frankfurter       the same ECB rates as JSON from Frankfurter, the ECB's backup
+                    (bronze/frankfurter_rates)
+  exchangerate_api  ExchangeRate-API's open access, independent, ~160 currencies, latest
+                    only: a backfill skips it (bronze/exchangerate_api_rates)
+
+Each source is loaded on its own; one that fails does not stop the others, and what the
+others loaded stays loaded. Exit status:
+  0  every enabled source loaded; or some failed but the ECB or Frankfurter loaded (the
+     pipeline can go on): a WARNING line names the missing sources, and so does the Kestra
+     output `missing_sources`
+  2  bad input or settings (e.g. an unknown name in SOURCES)
+  3  every enabled source failed, or both the ECB and Frankfurter failed (when enabled): one
+     `error:` line says which failed, why, and what did load; re-run when the source is back
+"""
 
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="makerates-bronze",
-        description="Extract the ECB euro reference rates into the lake (bronze/ecb_rates), "
-        "raw and append-only, with dlt. Configured by LAKE_URL, S3_ENDPOINT_URL, "
-        "ECB_BASE_URL, INITIAL_LOOKBACK_DAYS, HTTP_TIMEOUT_SECONDS, RUN_ID.",
+        description="Extract published FX rates into the lake (bronze/<source>_rates), "
+        "raw and append-only, with dlt. Configured by LAKE_URL, S3_ENDPOINT_URL, SOURCES, "
+        "ECB_BASE_URL, FRANKFURTER_BASE_URL, EXCHANGERATE_API_BASE_URL, INITIAL_LOOKBACK_DAYS, "
+        "HTTP_TIMEOUT_SECONDS, RUN_ID.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
@@ -29,8 +50,9 @@ def parser() -> argparse.ArgumentParser:
     )
     backfill = commands.add_parser(
         "backfill",
-        help="load the closed range START..END (1999-01-04 or later); the incremental cursor "
-        "is not moved; rows already in bronze are loaded again (silver de-duplicates)",
+        help="load the closed range START..END (1999-01-04 or later) from the sources with "
+        "history (ecb, frankfurter); the incremental cursors are not moved; rows already in "
+        "bronze are loaded again (silver de-duplicates)",
     )
     backfill.add_argument("start", metavar="START", help="first day, YYYY-MM-DD")
     backfill.add_argument("end", metavar="END", help="last day, YYYY-MM-DD")
@@ -45,17 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     start = end = None
     if args.command == "backfill":
         start, end = backfill_range(args.start, args.end, datetime.now(UTC).date())
+        if settings.sources == ("exchangerate_api",):
+            raise UserError(
+                "SOURCES=exchangerate_api has no history to backfill; "
+                "add ecb or frankfurter to SOURCES"
+            )
     Lake(settings).check()
     with stage_run(settings, "bronze") as run:
-        result = load(settings, start=start, end=end)
-        run.counts = {"rows_loaded": result.rows_loaded}
-        run.outputs = {"document": result.document, "max_rate_date": result.max_rate_date}
-        log.info(
-            "loaded %d rows from %s into %s/bronze/ecb_rates (newest rate date %s, load %s)",
-            result.rows_loaded,
-            result.document,
-            settings.lake_url,
-            result.max_rate_date,
-            result.load_id,
-        )
+        outcome = load_all(settings, start=start, end=end)
+        run.counts = {"rows_loaded": outcome.rows_loaded}
+        run.counts.update({f"rows_loaded_{n}": r.rows_loaded for n, r in outcome.loaded.items()})
+        run.outputs = outcome.outputs()
+        if not outcome.usable:
+            raise UpstreamError(f"{outcome.summary()}; re-run when the sources are back")
+        if outcome.failed:
+            log.warning(
+                "bronze: %s; re-run when the source is back (the ECB or its backup loaded, "
+                "so the pipeline goes on)",
+                outcome.summary(),
+            )
     return 0

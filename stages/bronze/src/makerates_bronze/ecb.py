@@ -15,9 +15,9 @@ from datetime import date
 from typing import NamedTuple
 from xml.etree import ElementTree
 
-from dlt.sources.helpers.requests import Client
 from makerates_core.errors import UpstreamError
-from requests import RequestException
+
+from makerates_bronze import upstream
 
 DAILY = "eurofxref-daily.xml"
 NINETY_DAYS = "eurofxref-hist-90d.xml"
@@ -33,18 +33,9 @@ class Rate(NamedTuple):
     rate: str  # the published string
 
 
-def fetch(base_url: str, document: str, timeout: float, attempts: int = 3) -> bytes:
-    """One ECB document's bytes; retries (dlt's client) then a one-line UpstreamError."""
-    url = f"{base_url.rstrip('/')}/{document}"
-    client = Client(request_timeout=timeout, request_max_attempts=attempts)
-    try:
-        response = client.session.get(url)
-    except RequestException as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UpstreamError(
-            f"cannot fetch {url}: {reason}; check ECB_BASE_URL and the network, or retry later"
-        ) from exc
-    return response.content
+def fetch(base_url: str, document: str, timeout: float, attempts: int = upstream.ATTEMPTS) -> bytes:
+    """One ECB document's bytes; retries, then a one-line UpstreamError."""
+    return upstream.get(f"{base_url.rstrip('/')}/{document}", timeout, "ECB_BASE_URL", attempts)
 
 
 def parse_xml(body: bytes, url: str) -> list[Rate]:

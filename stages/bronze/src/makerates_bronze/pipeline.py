@@ -1,8 +1,16 @@
-"""The dlt wiring: source `ecb`, resource `ecb_rates`, pipeline `makerates_bronze` into the lake.
+"""The dlt wiring: each source is its own dlt source, table and pipeline, all into `bronze`.
 
-dlt's state (the incremental cursor on `rate_date`) is stored in the lake with every load and
-restored from it when the local pipelines dir is empty, so each run starts from an empty
-temporary dir and a fresh container resumes where the last one stopped.
+| SOURCES name       | dlt source / table                          | pipeline                            |
+| ------------------ | ------------------------------------------- | ----------------------------------- |
+| `ecb`              | `ecb` / `ecb_rates`                         | `makerates_bronze`                  |
+| `frankfurter`      | `frankfurter` / `frankfurter_rates`         | `makerates_bronze_frankfurter`      |
+| `exchangerate_api` | `exchangerate_api` / `exchangerate_api_rates` | `makerates_bronze_exchangerate_api` |
+
+A run loads each enabled source in its own pipeline run, so a source that is down does not
+stop the others (`load_all`). dlt's state (the incremental cursor on `rate_date`) is stored in
+the lake with every load and restored from it when the local pipelines dir is empty, so each
+run starts from an empty temporary dir and a fresh container resumes where the last one
+stopped. (No `__` in pipeline names: it breaks that restore.)
 """
 
 from __future__ import annotations
@@ -12,9 +20,10 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import boto3
 import dlt
@@ -23,52 +32,87 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.settings import Settings, scoped_environ
 
+from makerates_bronze import exchangerate_api, frankfurter
 from makerates_bronze.documents import fetch_covering
 from makerates_bronze.ecb import Rate
 
 log = logging.getLogger("makerates")
 
-PIPELINE_NAME = "makerates_bronze"
 DATASET = "bronze"
-TABLE = "ecb_rates"
 BATCH_ROWS = 10_000
 PRIMARY_KEY = ("rate_date", "currency", "rate")  # an identical re-publication is not re-loaded
-COLUMNS: TTableSchemaColumns = {
-    "rate_date": {"data_type": "text", "nullable": False},
-    "currency": {"data_type": "text", "nullable": False},
-    "rate": {"data_type": "text", "nullable": False},
-    "document": {"data_type": "text", "nullable": False},
+ECB_FAMILY = ("ecb", "frankfurter")  # the EUR reference rates: the primary and its backup
+
+
+class Spec(NamedTuple):
+    pipeline: str
+    table: str
+    setting: str  # the base-URL setting to check when the source fails
+
+
+SPECS = {
+    "ecb": Spec("makerates_bronze", "ecb_rates", "ECB_BASE_URL"),
+    "frankfurter": Spec("makerates_bronze_frankfurter", "frankfurter_rates", frankfurter.SETTING),
+    "exchangerate_api": Spec(
+        "makerates_bronze_exchangerate_api", "exchangerate_api_rates", exchangerate_api.SETTING
+    ),
+}
+
+
+def _text(nullable: bool = False) -> dict:
+    return {"data_type": "text", "nullable": nullable}
+
+
+RATE_COLUMNS: TTableSchemaColumns = {
+    "rate_date": _text(),
+    "currency": _text(),
+    "rate": _text(),
+}
+EXTRACTED_AT: TTableSchemaColumns = {
     "extracted_at": {"data_type": "timestamp", "timezone": True, "nullable": False},
+}
+# The JSON sources keep a null rate or base as null: silver's tests reject it, bronze stays raw.
+ECB_COLUMNS = {**RATE_COLUMNS, "document": _text(), **EXTRACTED_AT}
+FRANKFURTER_COLUMNS = {
+    **RATE_COLUMNS,
+    "rate": _text(nullable=True),
+    "base": _text(nullable=True),
+    "request": _text(),
+    **EXTRACTED_AT,
+}
+EXCHANGERATE_API_COLUMNS = {
+    **RATE_COLUMNS,
+    "rate": _text(nullable=True),
+    "base": _text(nullable=True),
+    "published_at": _text(),
+    **EXTRACTED_AT,
 }
 
 
 @dataclass
 class Extraction:
-    """What the resource read, for the run's log and outputs."""
+    """What a resource read, for the run's log and outputs."""
 
-    document: str | None = None
+    document: str | None = None  # the ECB document, or the request(s) a JSON source made
     reason: str | None = None
     max_rate_date: str | None = None
 
+    def saw(self, batch: list[dict]) -> None:
+        newest = max(row["rate_date"] for row in batch)
+        self.max_rate_date = max(newest, self.max_rate_date or newest)
+
 
 def rows(
-    rates: Iterable[Rate], document: str, extracted_at: datetime, keep: tuple[str, str | None]
+    rates: Iterable[Rate], constants: dict, keep: tuple[str, str | None] | None = None
 ) -> Iterator[list[dict]]:
-    """Bronze rows for rates with keep[0] <= rate_date (<= keep[1]), in batches."""
-    first, last = keep
+    """Bronze rows (each rate plus `constants`), in batches; with `keep`, only the rates with
+    keep[0] <= rate_date (<= keep[1])."""
+    first, last = keep or ("", None)
     batch: list[dict] = []
     for rate_date, currency, rate in rates:
         if rate_date < first or (last is not None and rate_date > last):
             continue
-        batch.append(
-            {
-                "rate_date": rate_date,
-                "currency": currency,
-                "rate": rate,
-                "document": document,
-                "extracted_at": extracted_at,
-            }
-        )
+        batch.append({"rate_date": rate_date, "currency": currency, "rate": rate, **constants})
         if len(batch) >= BATCH_ROWS:
             yield batch
             batch = []
@@ -89,8 +133,32 @@ def cursor(start: date | None = None, end: date | None = None) -> dlt.sources.in
     )
 
 
+class Window(NamedTuple):
+    """The rate dates a run keeps: first..last (last None: up to the newest published)."""
+
+    first: date
+    last: date | None
+    resumed: bool  # first is the cursor's own day, asked again: dlt drops the identical rows
+    # and keeps a corrected rate
+
+    @property
+    def keep(self) -> tuple[str, str | None]:
+        return self.first.isoformat(), self.last.isoformat() if self.last else None
+
+
+def window(rate_date: dlt.sources.incremental, lookback_start: date) -> Window:
+    """A backfill's own closed range; else from the cursor's day; else (an empty lake) from
+    `lookback_start`."""
+    if rate_date.end_value is not None:
+        first = date.fromisoformat(rate_date.start_value)
+        return Window(first, date.fromisoformat(rate_date.end_value), False)
+    if rate_date.start_value is None:
+        return Window(lookback_start, None, False)
+    return Window(date.fromisoformat(rate_date.start_value), None, True)
+
+
 @dlt.source(name="ecb", max_table_nesting=0)
-def ecb(
+def ecb_source(
     base_url: str,
     timeout: float,
     lookback_start: date,
@@ -100,34 +168,83 @@ def ecb(
     """The ECB euro reference rates."""
     incremental = rate_date or cursor()
 
-    @dlt.resource(name=TABLE, write_disposition="append", columns=COLUMNS)
+    @dlt.resource(name=SPECS["ecb"].table, write_disposition="append", columns=ECB_COLUMNS)
     def ecb_rates(rate_date: dlt.sources.incremental = incremental):
-        """Every published (date, currency, rate) from the smallest document covering the gap.
-
-        The gap starts the day after the last loaded rate date (the cursor), or at
-        `lookback_start` on an empty lake; a backfill's gap is its own range. Rows of the
-        cursor's own day are yielded again: dlt drops the identical ones (PRIMARY_KEY) and keeps
-        a corrected rate.
-        """
-        last = rate_date.end_value
-        if last is not None:
-            keep = rate_date.start_value
-            gap_start = date.fromisoformat(keep)
-        elif rate_date.start_value is None:
-            gap_start = lookback_start
-            keep = gap_start.isoformat()
-        else:
-            keep = rate_date.start_value
-            gap_start = date.fromisoformat(keep) + timedelta(days=1)
+        """Every published (date, currency, rate) from the smallest document covering the gap
+        (which starts the day after the cursor's)."""
+        span = window(rate_date, lookback_start)
+        gap_start = span.first + timedelta(days=1) if span.resumed else span.first
         extracted_at = datetime.now(UTC)
         fetched = fetch_covering(gap_start, base_url, timeout)
         extraction.document, extraction.reason = fetched.document, fetched.reason
-        for batch in rows(fetched.rates, fetched.document, extracted_at, (keep, last)):
-            newest = max(row["rate_date"] for row in batch)
-            extraction.max_rate_date = max(newest, extraction.max_rate_date or newest)
+        constants = {"document": fetched.document, "extracted_at": extracted_at}
+        for batch in rows(fetched.rates, constants, span.keep):
+            extraction.saw(batch)
             yield batch
 
     return ecb_rates
+
+
+@dlt.source(name="frankfurter", max_table_nesting=0)
+def frankfurter_source(
+    base_url: str,
+    timeout: float,
+    lookback_start: date,
+    today: date,
+    extraction: Extraction,
+    rate_date: dlt.sources.incremental | None = None,
+):
+    """Frankfurter: the ECB's rates as JSON, the backup of the ECB."""
+    incremental = rate_date or cursor()
+
+    @dlt.resource(
+        name=SPECS["frankfurter"].table, write_disposition="append", columns=FRANKFURTER_COLUMNS
+    )
+    def frankfurter_rates(rate_date: dlt.sources.incremental = incremental):
+        """Range requests from the cursor's day (or the backfill's start) to today (or its
+        end), one per calendar year."""
+        span = window(rate_date, lookback_start)
+        last = span.last or max(today, span.first)
+        paths = [frankfurter.range_path(a, b) for a, b in frankfurter.year_ranges(span.first, last)]
+        extraction.document = (
+            paths[0] if len(paths) == 1 else (f"{paths[0]} … {paths[-1]} ({len(paths)} requests)")
+        )
+        for path in paths:
+            extracted_at = datetime.now(UTC)
+            answer = frankfurter.fetch(base_url, path, timeout)
+            constants = {"base": answer.base, "request": path, "extracted_at": extracted_at}
+            for batch in rows(answer.rates, constants, span.keep):
+                extraction.saw(batch)
+                yield batch
+
+    return frankfurter_rates
+
+
+@dlt.source(name="exchangerate_api", max_table_nesting=0)
+def exchangerate_api_source(base_url: str, timeout: float, extraction: Extraction):
+    """ExchangeRate-API's open access: the latest snapshot, independent of the ECB."""
+    incremental = cursor()
+
+    @dlt.resource(
+        name=SPECS["exchangerate_api"].table,
+        write_disposition="append",
+        columns=EXCHANGERATE_API_COLUMNS,
+    )
+    def exchangerate_api_rates(rate_date: dlt.sources.incremental = incremental):
+        """The snapshot as published; one already loaded is dropped by the primary key."""
+        extracted_at = datetime.now(UTC)
+        snapshot = exchangerate_api.fetch(base_url, timeout)
+        extraction.document = exchangerate_api.PATH
+        constants = {
+            "base": snapshot.base,
+            "published_at": snapshot.published_at,
+            "extracted_at": extracted_at,
+        }
+        for batch in rows(snapshot.rates, constants):
+            extraction.saw(batch)
+            yield batch
+
+    return exchangerate_api_rates
 
 
 def dlt_environment(settings: Settings) -> dict[str, str]:
@@ -156,6 +273,7 @@ def dlt_environment(settings: Settings) -> dict[str, str]:
 
 @dataclass
 class LoadResult:
+    source: str
     document: str | None
     reason: str | None
     rows_loaded: int
@@ -173,53 +291,162 @@ def _root_cause(exc: BaseException) -> BaseException:
         exc = nxt
 
 
+def _source(
+    name: str,
+    settings: Settings,
+    extraction: Extraction,
+    rate_date: dlt.sources.incremental | None,
+    today: date,
+):
+    timeout = settings.http_timeout_seconds
+    lookback_start = today - timedelta(days=settings.initial_lookback_days)
+    if name == "ecb":
+        return ecb_source(settings.ecb_base_url, timeout, lookback_start, extraction, rate_date)
+    if name == "frankfurter":
+        return frankfurter_source(
+            settings.frankfurter_base_url, timeout, lookback_start, today, extraction, rate_date
+        )
+    return exchangerate_api_source(settings.exchangerate_api_base_url, timeout, extraction)
+
+
 def load(
     settings: Settings,
+    source: str = "ecb",
     *,
     start: date | None = None,
     end: date | None = None,
     today: date | None = None,
     pipelines_dir: Path | None = None,
 ) -> LoadResult:
-    """One bronze load: incremental when `end` is None, else the closed range [start, end]."""
+    """One source's bronze load: incremental when `end` is None, else the closed range
+    [start, end] (a source without history, exchangerate_api, only runs incrementally)."""
+    spec = SPECS[source]
     today = today or datetime.now(UTC).date()
     extraction = Extraction()
-    source = ecb(
-        base_url=settings.ecb_base_url,
-        timeout=settings.http_timeout_seconds,
-        lookback_start=today - timedelta(days=settings.initial_lookback_days),
-        extraction=extraction,
-        rate_date=cursor(start, end) if end is not None else None,
-    )
+    rate_date = cursor(start, end) if end is not None else None
+    dlt_source = _source(source, settings, extraction, rate_date, today)
     with contextlib.ExitStack() as stack:
         if pipelines_dir is None:
             pipelines_dir = Path(stack.enter_context(tempfile.TemporaryDirectory("-dlt")))
         stack.enter_context(scoped_environ(dlt_environment(settings)))
         pipeline = dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
+            pipeline_name=spec.pipeline,
             destination="filesystem",
             dataset_name=DATASET,
             pipelines_dir=str(pipelines_dir),
         )
         try:
-            info = pipeline.run(source, loader_file_format="jsonl")
+            info = pipeline.run(dlt_source, loader_file_format="jsonl")
         except PipelineStepFailed as exc:
             cause = _root_cause(exc)
             if isinstance(cause, UserError):
                 raise cause from None
             first = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+            if exc.step == "extract":
+                raise UpstreamError(
+                    f"bronze could not read {source}: {first}; check {spec.setting}, then re-run"
+                ) from exc
             raise UpstreamError(
                 f"bronze {exc.step} step failed writing to {settings.lake_url}: {first}; "
                 "check LAKE_URL, S3_ENDPOINT_URL and the credentials, then re-run"
             ) from exc
         trace = pipeline.last_trace
         normalized = trace.last_normalize_info if trace else None
-        rows_loaded = normalized.row_counts.get(TABLE, 0) if normalized else 0
+        rows_loaded = normalized.row_counts.get(spec.table, 0) if normalized else 0
     load_id = info.loads_ids[-1] if info.loads_ids else None
     return LoadResult(
+        source=source,
         document=extraction.document,
         reason=extraction.reason,
         rows_loaded=rows_loaded,
         max_rate_date=extraction.max_rate_date if rows_loaded else None,
         load_id=load_id,
     )
+
+
+@dataclass
+class Outcome:
+    """Every enabled source's fate in one run."""
+
+    loaded: dict[str, LoadResult] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # source: its one-line error
+    skipped: dict[str, str] = field(default_factory=dict)  # source: why
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(result.rows_loaded for result in self.loaded.values())
+
+    @property
+    def usable(self) -> bool:
+        """At least one source loaded, and the ECB or its backup did when either ran: without
+        them there is no EUR reference for the day, and silver must not go on as if there were."""
+        ran = [*self.loaded, *self.failed]
+        family = [name for name in ECB_FAMILY if name in ran]
+        return bool(self.loaded) and (not family or any(n in self.loaded for n in family))
+
+    def summary(self) -> str:
+        """One line: what failed (and why), what loaded."""
+        failed = "; ".join(f"{name} ({error})" for name, error in self.failed.items())
+        loaded = ", ".join(f"{n} ({r.rows_loaded} rows)" for n, r in self.loaded.items())
+        return f"sources failed: {failed}; loaded: {loaded or 'none'}"
+
+    def outputs(self) -> dict:
+        per_source: dict[str, dict] = {}
+        for name, result in self.loaded.items():
+            per_source[name] = {
+                "status": "loaded",
+                "rows_loaded": result.rows_loaded,
+                "document": result.document,
+                "max_rate_date": result.max_rate_date,
+                "load_id": result.load_id,
+            }
+        for name, error in self.failed.items():
+            per_source[name] = {"status": "failed", "error": error}
+        for name, why in self.skipped.items():
+            per_source[name] = {"status": "skipped", "reason": why}
+        dates = [r.max_rate_date for r in self.loaded.values() if r.max_rate_date]
+        return {
+            "sources": per_source,
+            "missing_sources": list(self.failed),
+            "max_rate_date": max(dates) if dates else None,
+        }
+
+
+def load_all(
+    settings: Settings,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
+    pipelines_dir: Path | None = None,
+) -> Outcome:
+    """Every enabled source (SOURCES), each in its own pipeline run; a source's failure is
+    recorded and the run goes on with the next. A backfill skips exchangerate_api: it has no
+    history."""
+    outcome = Outcome()
+    for name in settings.sources:
+        if end is not None and name == "exchangerate_api":
+            outcome.skipped[name] = "it publishes only the latest rates, there is no history"
+            log.info("%s: skipped by the backfill: %s", name, outcome.skipped[name])
+            continue
+        try:
+            result = load(
+                settings, name, start=start, end=end, today=today, pipelines_dir=pipelines_dir
+            )
+        except UserError as exc:
+            outcome.failed[name] = str(exc).splitlines()[0]
+            log.error("%s failed: %s", name, outcome.failed[name])
+            continue
+        outcome.loaded[name] = result
+        log.info(
+            "%s: loaded %d rows from %s into %s/%s/%s (newest rate date %s, load %s)",
+            name,
+            result.rows_loaded,
+            result.document,
+            settings.lake_url,
+            DATASET,
+            SPECS[name].table,
+            result.max_rate_date,
+            result.load_id,
+        )
+    return outcome
