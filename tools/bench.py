@@ -169,6 +169,8 @@ def deployment(setup: str, root: Path, name: str, mirror: EcbMirror, aws: dict |
     work = tmp / "work"
     work.mkdir(parents=True)
     env = base_env(tmp, mirror.base_url)
+    env["FRANKFURTER_BASE_URL"] = mirror.frankfurter_base_url
+    env["EXCHANGERATE_API_BASE_URL"] = mirror.exchangerate_api_base_url
     if setup == "embedded":
         env["LAKE_URL"] = str(tmp / "lake")
         env["HOT_STORE"] = str(tmp / "hot.sqlite3")

@@ -92,7 +92,7 @@ class Deployment:
         return items
 
 
-def _base_env(tmp_path: Path, ecb_base_url: str) -> dict[str, str]:
+def _base_env(tmp_path: Path, source_urls: dict[str, str]) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -100,7 +100,7 @@ def _base_env(tmp_path: Path, ecb_base_url: str) -> dict[str, str]:
     }
     env.update(
         {
-            "ECB_BASE_URL": ecb_base_url,
+            **source_urls,
             "DO_NOT_TRACK": "1",
             "RUNTIME__DLTHUB_TELEMETRY": "false",
             "HOME": str(tmp_path / "home"),
@@ -122,7 +122,7 @@ def aws():
 
 @pytest.fixture(params=["embedded", "aws"])
 def deployment(request, tmp_path: Path, ecb_mirror) -> Deployment:
-    env = _base_env(tmp_path, ecb_mirror.base_url)
+    env = _base_env(tmp_path, ecb_mirror.env)
     if request.param == "embedded":
         env["LAKE_URL"] = str(tmp_path / "lake")
         env["HOT_STORE"] = str(tmp_path / "hot.sqlite3")

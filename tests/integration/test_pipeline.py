@@ -107,7 +107,7 @@ def test_just_pipeline_runs_on_the_embedded_defaults(tmp_path, ecb_mirror):
         if not k.startswith(("LAKE_", "HOT_", "DYNAMODB_", "S3_"))
     }
     env.update(LAKE_URL=str(tmp_path / "lake"), HOT_STORE=str(tmp_path / "hot.sqlite3"))
-    env["ECB_BASE_URL"] = ecb_mirror.base_url
+    env.update(ecb_mirror.env)
     done = subprocess.run(
         ["just", "pipeline"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
