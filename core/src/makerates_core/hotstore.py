@@ -83,13 +83,16 @@ def unique_by_key(items: Iterable[Item]) -> list[Item]:
     return list(by_key.values())
 
 
-def check_size(wire: dict[str, Any]) -> None:
-    size = len(json.dumps(wire, separators=(",", ":")).encode("utf-8"))
+def checked_json(wire: dict[str, Any]) -> str:
+    """The wire form as compact JSON, refused when over DynamoDB's item limit."""
+    text = json.dumps(wire, separators=(",", ":"))
+    size = len(text.encode("utf-8"))
     if size > MAX_ITEM_BYTES:
         raise UpstreamError(
             f"item {wire['pk']['S']}/{wire['sk']['S']} is {size} bytes, over DynamoDB's 400 KB "
             "item limit; split it before writing"
         )
+    return text
 
 
 class HotStore(Protocol):
@@ -216,7 +219,7 @@ class DynamoHotStore:
     def put_items(self, table: str, items: Iterable[Item]) -> int:
         wires = [to_wire(item) for item in unique_by_key(items)]
         for wire in wires:
-            check_size(wire)
+            checked_json(wire)
         batches = [
             [{"PutRequest": {"Item": w}} for w in wires[start : start + BATCH_SIZE]]
             for start in range(0, len(wires), BATCH_SIZE)
@@ -389,8 +392,7 @@ class SqliteHotStore:
         rows = []
         for item in unique_by_key(items):
             wire = to_wire(item)
-            check_size(wire)
-            rows.append((item["pk"], item["sk"], json.dumps(wire, separators=(",", ":"))))
+            rows.append((item["pk"], item["sk"], checked_json(wire)))
         self.ensure_table(table)
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
