@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 
-def completed_rows(lake: Path) -> list[dict]:
-    """Rows of `bronze/ecb_rates/*.jsonl.gz` whose load is listed in `bronze/_dlt_loads`."""
+def completed_rows(lake: Path, table: str = "ecb_rates") -> list[dict]:
+    """Rows of `bronze/<table>/*.jsonl.gz` whose load is listed in `bronze/_dlt_loads`."""
     done = set()
     for entry in (lake / "bronze" / "_dlt_loads").glob("*.jsonl"):
         for line in entry.read_text().splitlines():
@@ -16,7 +16,7 @@ def completed_rows(lake: Path) -> list[dict]:
             if record["status"] == 0:
                 done.add(record["load_id"])
     rows = []
-    for path in sorted((lake / "bronze" / "ecb_rates").glob("*.jsonl.gz")):
+    for path in sorted((lake / "bronze" / table).glob("*.jsonl.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             rows.extend(r for r in map(json.loads, handle) if r["_dlt_load_id"] in done)
     return rows

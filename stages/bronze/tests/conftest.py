@@ -22,7 +22,7 @@ def settings(lake: Path, tmp_path: Path, ecb_mirror) -> Settings:
         {
             "LAKE_URL": str(lake),
             "HOT_STORE": str(tmp_path / "hot.sqlite3"),
-            "ECB_BASE_URL": ecb_mirror.base_url,
+            **ecb_mirror.env,
             "INITIAL_LOOKBACK_DAYS": "10",
             "HTTP_TIMEOUT_SECONDS": "10",
         }
