@@ -19,7 +19,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1] / "iam")]
 
-from render import STAGES, render, values  # noqa: E402
+from render import POLICIES, render, values  # noqa: E402
 from security_helpers import (  # noqa: E402
     ACCOUNT,
     ADMIN_POLICY,
@@ -67,7 +67,7 @@ def enforcing_aws(tmp_path_factory) -> Iterator[EnforcingAws]:
             aws_secret_access_key="bootstrap",
         )
         substitutions = values(LAKE_URL, TABLE_PREFIX, REGION, ACCOUNT)
-        policies = {stage: render(stage, substitutions) for stage in STAGES}
+        policies = {name: render(name, substitutions) for name in POLICIES}
         keys = {}
         for user, policy in {**policies, "admin": ADMIN_POLICY}.items():
             bootstrap.create_user(UserName=user)

@@ -6,11 +6,12 @@ iam_moto.py for what it checks), each with the keys of an IAM user holding only 
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 from botocore.exceptions import ClientError
-from render import STAGES, render, values
+from render import POLICIES, render, values
 from security_helpers import ACCOUNT, BUCKET, LAKE_URL, REGION, TABLE_PREFIX, run_stage
 
 RUN_ID = "iam-test-run"
@@ -18,24 +19,27 @@ RUN_ID = "iam-test-run"
 
 @pytest.fixture(scope="module")
 def pipeline(enforcing_aws, stage_env) -> dict[str, subprocess.CompletedProcess]:
-    """bronze → silver → gold once, each stage with the keys of its own IAM user."""
-    commands = {
-        "bronze": ("makerates-bronze", "backfill", "2024-03-01", "2024-03-15"),
-        "silver": ("makerates-silver", "run"),
-        "gold": ("makerates-gold", "sync"),
-    }
+    """bronze → silver → gold once, then the readers, each with the keys of its own IAM user."""
+    commands = [
+        ("bronze", "bronze", ("makerates-bronze", "backfill", "2024-03-01", "2024-03-15")),
+        ("silver", "silver", ("makerates-silver", "run")),
+        ("gold", "gold", ("makerates-gold", "sync")),
+        ("reader", "reader", ("makerates", "rate", "USD", "JPY", "--date", "2024-03-16", "--json")),
+        ("currencies", "reader", ("makerates", "currencies", "--json")),
+        ("runs", "reader", ("makerates", "runs")),
+    ]
     done = {}
-    for stage, command in commands.items():
-        done[stage] = run_stage(stage_env(stage, RUN_ID=RUN_ID), *command)
-        if done[stage].returncode != 0:
+    for name, user, command in commands:
+        done[name] = run_stage(stage_env(user, RUN_ID=RUN_ID), *command)
+        if done[name].returncode != 0:
             break
     return done
 
 
 def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
-    for stage in ("bronze", "silver", "gold"):
+    for stage in POLICIES:
         done = pipeline.get(stage)
-        assert done is not None, f"{stage} did not run: an earlier stage failed"
+        assert done is not None, f"{stage} did not run: an earlier one failed"
         assert done.returncode == 0, f"{stage}:\n{done.stdout}\n{done.stderr}"
         # events.py swallows a failed run-event write as a warning: it must not happen either.
         assert "could not record" not in done.stderr, done.stderr
@@ -50,6 +54,11 @@ def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
         ExpressionAttributeValues={":pk": {"S": "RATES"}},
     )
     assert [i["sk"]["S"] for i in rates["Items"]][:2] == ["2024-03-01", "2024-03-04"]
+    assert json.loads(pipeline["reader"].stdout)["rate_date"] == "2024-03-15"  # a Saturday asked
+    for name in ("currencies", "runs"):
+        assert pipeline[name].returncode == 0, pipeline[name].stderr
+    assert "USD" in json.loads(pipeline["currencies"].stdout)
+    assert RUN_ID in pipeline["runs"].stdout
 
 
 def test_stages_list_only_their_own_prefixes(enforcing_aws, pipeline):
@@ -78,7 +87,7 @@ def test_the_policies_grant_no_action_a_stage_never_uses(enforcing_aws, pipeline
     """Every action a policy grants was used by the stage's run (nothing spare)."""
     assert all(done.returncode == 0 for done in pipeline.values())
     substitutions = values(LAKE_URL, TABLE_PREFIX, REGION, ACCOUNT)
-    for stage in STAGES:
+    for stage in POLICIES:
         used = {call["action"] for call in enforcing_aws.calls(stage)}
         for statement in render(stage, substitutions)["Statement"]:
             actions = statement["Action"]
@@ -89,6 +98,19 @@ def test_the_policies_grant_no_action_a_stage_never_uses(enforcing_aws, pipeline
 
 LAKE = "lake"
 DENIED = [
+    (
+        "reader",
+        "dynamodb",
+        "batch_write_item",
+        {
+            "RequestItems": {
+                f"{TABLE_PREFIX}rates": [
+                    {"PutRequest": {"Item": {"pk": {"S": "RATES"}, "sk": {"S": "2024-01-01"}}}}
+                ]
+            }
+        },
+    ),
+    ("reader", "s3", "get_object", {"Bucket": BUCKET, "Key": f"{LAKE}/silver/published.json"}),
     (
         "bronze",
         "s3",
