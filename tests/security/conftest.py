@@ -15,6 +15,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from makerates_core.hotstore import DynamoHotStore
+from makerates_core.settings import Settings, scoped_environ
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1] / "iam")]
@@ -86,20 +88,12 @@ def enforcing_aws(tmp_path_factory) -> Iterator[EnforcingAws]:
         urllib.request.urlopen(reset_auth, timeout=10)
         aws = EnforcingAws(endpoint, keys, log)
         aws.client("s3", "admin").create_bucket(Bucket=BUCKET)
-        dynamodb = aws.client("dynamodb", "admin")
-        for name in ("rates", "runs"):
-            dynamodb.create_table(
-                TableName=f"{TABLE_PREFIX}{name}",
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
+        # the tables as compose's hot-init makes them, by the hot tier's own code
+        admin = Settings(hot_store="dynamodb", dynamodb_endpoint_url=endpoint, aws_region=REGION)
+        with scoped_environ({**keys["admin"], "AWS_SESSION_TOKEN": ""}):
+            store = DynamoHotStore(admin)
+            for name in ("rates", "runs"):
+                store.ensure_table(f"{TABLE_PREFIX}{name}")
         yield aws
     finally:
         process.kill()
