@@ -30,24 +30,17 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _number(env: dict[str, str], name: str, default: int | float) -> int | float:
+    """A number setting, of the default's type (int or float)."""
     raw = env.get(name, "")
     if not raw:
         return default
+    kind = type(default)
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise UserError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise UserError(f"{name}={raw!r} is not a number; set it to e.g. {default}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise UserError(f"{name}={raw!r} is not {what}; set it to e.g. {default}") from None
 
 
 def _sources(env: dict[str, str]) -> tuple[str, ...]:
@@ -114,8 +107,8 @@ class Settings:
                 env.get("EXCHANGERATE_API_BASE_URL") or EXCHANGERATE_API_DEFAULT_BASE_URL
             ).rstrip("/"),
             sources=_sources(env),
-            initial_lookback_days=_int(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
-            http_timeout_seconds=_float(env, "HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
+            initial_lookback_days=_number(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
+            http_timeout_seconds=_number(env, "HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
             run_id=env.get("RUN_ID") or new_run_id(),
         )
 

@@ -47,7 +47,11 @@ def parse(document: dict[str, Any], url: str) -> Answer:
         )
     base = upstream.text(document.get("base"))
     if "date" in document:
-        day = upstream.text(document["date"])
+        day = document["date"]
+        if not isinstance(day, str):
+            raise UpstreamError(
+                f"{url} answered a `date` that is not a day: {day!r}; check {SETTING}"
+            )
         return Answer(base, [Rate(day, c, upstream.text(r)) for c, r in rates.items()])
     out = []
     for day, day_rates in rates.items():

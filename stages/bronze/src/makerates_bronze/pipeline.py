@@ -97,9 +97,12 @@ class Extraction:
     reason: str | None = None
     max_rate_date: str | None = None
 
-    def saw(self, batch: list[dict]) -> None:
-        newest = max(row["rate_date"] for row in batch)
-        self.max_rate_date = max(newest, self.max_rate_date or newest)
+    def track(self, batches: Iterable[list[dict]]) -> Iterator[list[dict]]:
+        """Pass the batches on, noting the newest rate date."""
+        for batch in batches:
+            newest = max(row["rate_date"] for row in batch)
+            self.max_rate_date = max(newest, self.max_rate_date or newest)
+            yield batch
 
 
 def rows(
@@ -178,9 +181,7 @@ def ecb_source(
         fetched = fetch_covering(gap_start, base_url, timeout)
         extraction.document, extraction.reason = fetched.document, fetched.reason
         constants = {"document": fetched.document, "extracted_at": extracted_at}
-        for batch in rows(fetched.rates, constants, span.keep):
-            extraction.saw(batch)
-            yield batch
+        yield from extraction.track(rows(fetched.rates, constants, span.keep))
 
     return ecb_rates
 
@@ -213,9 +214,7 @@ def frankfurter_source(
             extracted_at = datetime.now(UTC)
             answer = frankfurter.fetch(base_url, path, timeout)
             constants = {"base": answer.base, "request": path, "extracted_at": extracted_at}
-            for batch in rows(answer.rates, constants, span.keep):
-                extraction.saw(batch)
-                yield batch
+            yield from extraction.track(rows(answer.rates, constants, span.keep))
 
     return frankfurter_rates
 
@@ -240,9 +239,7 @@ def exchangerate_api_source(base_url: str, timeout: float, extraction: Extractio
             "published_at": snapshot.published_at,
             "extracted_at": extracted_at,
         }
-        for batch in rows(snapshot.rates, constants):
-            extraction.saw(batch)
-            yield batch
+        yield from extraction.track(rows(snapshot.rates, constants))
 
     return exchangerate_api_rates
 
