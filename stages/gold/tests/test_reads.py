@@ -39,7 +39,6 @@ def test_a_saturday_answers_with_friday_and_says_so(deployment, q1_2024):
         "date": "2024-03-16",
         "rate_date": "2024-03-15",
         "rate": reads.decimal_text(friday.rate),
-        "source": "ecb",
     }
 
 
@@ -134,8 +133,7 @@ def test_rate_command_json_is_one_object(deployment, q1_2024, exact):
     done = deployment.run("makerates", "rate", "USD", "JPY", "--date", "2024-03-16", "--json")
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert list(answer) == ["base", "quote", "date", "rate_date", "rate", "source"]
-    assert answer["source"] == "ecb"
+    assert list(answer) == ["base", "quote", "date", "rate_date", "rate"]  # all ECB: no source
     friday = q1_2024["2024-03-15"]
     assert answer["rate_date"] == "2024-03-15"
     assert answer["rate"] == str(exact(friday["JPY"], friday["USD"]))

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
 
-from makerates_gold.items import CURRENCIES_SK, ECB, META_PK, PIVOT, RATES_PK, Rates
+from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, RATES_PK, Rates
 
 FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
 LOOKBACK_DAYS = 14  # how far before the asked day a rate may come from
@@ -45,20 +45,19 @@ class RateAnswer:
     rate: Decimal
     sources: dict[str, str] = field(default_factory=dict)  # base/quote rates not from the ECB
 
-    @property
-    def source(self) -> str:
-        """ "ecb", or the other source(s) of the two rates, e.g. "exchangerate_api"."""
-        return "+".join(dict.fromkeys(self.sources.values())) or ECB
-
     def as_json(self) -> dict[str, str]:
-        return {
+        """The answer; `source` only when a rate is not the ECB's: "exchangerate_api", or
+        both sources ("exchangerate_api+frankfurter") when the two rates differ in source."""
+        answer = {
             "base": self.base,
             "quote": self.quote,
             "date": self.date,
             "rate_date": self.rate_date,
             "rate": decimal_text(self.rate),
-            "source": self.source,
         }
+        if self.sources:
+            answer["source"] = "+".join(dict.fromkeys(self.sources.values()))
+        return answer
 
 
 def decimal_text(value: Decimal) -> str:
