@@ -113,6 +113,7 @@ def stage_env(enforcing_aws: EnforcingAws, _ecb_mirror_server, tmp_path_factory)
     base.update(
         {
             "ECB_BASE_URL": _ecb_mirror_server.base_url,
+            "SOURCES": "ecb",  # the one source the offline mirror serves
             "LAKE_URL": LAKE_URL,
             "S3_ENDPOINT_URL": enforcing_aws.endpoint,
             "DYNAMODB_ENDPOINT_URL": enforcing_aws.endpoint,

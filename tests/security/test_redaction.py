@@ -42,6 +42,7 @@ def env(tmp_path, ecb_mirror):
         "RUNTIME__DLTHUB_TELEMETRY": "false",
         "RUNTIME__LOG_LEVEL": "INFO",  # dlt's own log lines too
         "HTTP_TIMEOUT_SECONDS": "2",
+        "SOURCES": "ecb",  # the one source the offline mirror serves
         "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
         "AWS_SECRET_ACCESS_KEY": SECRETS["aws_secret"],
         "AWS_SESSION_TOKEN": SECRETS["aws_token"],
@@ -60,13 +61,19 @@ def assert_no_secret(done) -> str:
     return errors[0]
 
 
-def test_bronze_source_url_with_keys(env):
+def test_bronze_source_urls_with_keys(env):
     port = closed_port()
-    url = (
+    ecb = (
         f"http://reader:{SECRETS['password']}@127.0.0.1:{port}/v6/{SECRETS['url_key']}"
         f"/stats?apikey={SECRETS['apikey']}&access_key={SECRETS['access_key']}&x="
     )
-    done = run_stage({**env, "ECB_BASE_URL": url}, "makerates-bronze", "run")
+    keyed = {
+        "ECB_BASE_URL": ecb,
+        "EXCHANGERATE_API_BASE_URL": f"http://127.0.0.1:{port}/v6/{SECRETS['url_key']}",
+        "FRANKFURTER_BASE_URL": f"http://127.0.0.1:{port}/?access_key={SECRETS['access_key']}",
+        "SOURCES": "",  # every source bronze knows
+    }
+    done = run_stage({**env, **keyed}, "makerates-bronze", "run")
     assert done.returncode == 3
     error = assert_no_secret(done)
     assert f"cannot fetch http://reader:***@127.0.0.1:{port}/v6/***/stats?apikey=***" in error
@@ -114,3 +121,19 @@ def test_hot_tier_endpoint_with_a_password(env):
     )
     assert done.returncode == 3, done.stderr
     assert f"hot:***@127.0.0.1:{port}" in assert_no_secret(done)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core/src/makerates_core/events.py stage_run stores str(exc) unredacted in the runs "
+    "table, and `makerates runs` (stages/gold/src/makerates_gold/reader_cli.py) prints it "
+    "without the redacting stream; remove this mark once either redacts",
+)
+def test_a_failed_runs_stored_error_is_redacted(env):
+    url = f"http://reader:{SECRETS['password']}@127.0.0.1:{closed_port()}/v6/{SECRETS['url_key']}"
+    failed = run_stage({**env, "ECB_BASE_URL": url}, "makerates-bronze", "run")
+    assert failed.returncode == 3
+    shown = run_stage(env, "makerates", "runs")
+    assert shown.returncode == 0, shown.stderr
+    assert "failed" in shown.stdout
+    assert not [name for name, value in SECRETS.items() if value in shown.stdout], shown.stdout
