@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -48,9 +49,9 @@ class Bronze:
             for currency, rate in rates.items()
         ]
 
-    def load(self, rows: Iterable[dict], complete: bool = True) -> str:
-        """One dlt load; `complete=False` leaves its files without a _dlt_loads entry,
-        as a load that crashed before finishing does."""
+    def load(self, rows: Iterable[dict], complete: bool = True, table: str = "ecb_rates") -> str:
+        """One dlt load into bronze/<table>; `complete=False` leaves its files without a
+        _dlt_loads entry, as a load that crashed before finishing does."""
         import dlt
 
         pipeline = dlt.pipeline(
@@ -59,12 +60,58 @@ class Bronze:
             dataset_name="bronze",
             pipelines_dir=str(self.pipelines_dir),
         )
-        info = pipeline.run(list(rows), table_name="ecb_rates", loader_file_format="jsonl")
+        info = pipeline.run(list(rows), table_name=table, loader_file_format="jsonl")
         (load_id,) = info.loads_ids
         if not complete:
             for entry in (self.root / "bronze" / "_dlt_loads").glob(f"*{load_id}*"):
                 entry.unlink()
         return load_id
+
+    @staticmethod
+    def frankfurter_rows(start: str, end: str, extracted_at: datetime) -> list[dict]:
+        """bronze/frankfurter_rates rows for the ECB days in [start, end] (Frankfurter serves the
+        ECB's own values), as bronze writes them."""
+        return [
+            {
+                "rate_date": row["rate_date"],
+                "currency": row["currency"],
+                "rate": row["rate"],
+                "base": "EUR",
+                "request": f"/v1/{start}..{end}",
+                "extracted_at": extracted_at,
+            }
+            for row in Bronze.rows(start, end, extracted_at)
+        ]
+
+    @staticmethod
+    def exchangerate_api_rows(
+        day: str,
+        extracted_at: datetime,
+        others: dict[str, str],
+        skew: dict[str, Decimal] | None = None,
+    ) -> list[dict]:
+        """bronze/exchangerate_api_rates rows of a USD-based snapshot on `day`: the ECB's
+        currencies re-based to USD and rounded to 6 significant digits as the provider publishes
+        them (times `skew[currency]` where given), plus `others` (currencies the ECB lacks)."""
+        ecb = {c: Decimal(r) for c, r in ecb_history()[day].items()}
+        per_usd = {c: r / ecb["USD"] for c, r in ecb.items()} | {
+            "EUR": 1 / ecb["USD"],
+            "USD": Decimal(1),
+        }
+        for currency, factor in (skew or {}).items():
+            per_usd[currency] *= factor
+        quoted = {c: format(r, ".6g") for c, r in per_usd.items()}
+        return [
+            {
+                "rate_date": day,
+                "currency": currency,
+                "rate": rate,
+                "base": "USD",
+                "published_at": f"{day}T00:02:31+00:00",
+                "extracted_at": extracted_at,
+            }
+            for currency, rate in sorted((quoted | others).items())
+        ]
 
 
 @pytest.fixture
@@ -78,6 +125,7 @@ def silver_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     lake = tmp_path / "lake"
     monkeypatch.setenv("LAKE_URL", str(lake))
     monkeypatch.setenv("HOT_STORE", str(tmp_path / "hot.sqlite3"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # silver's dbt work folder
     for name in ("RUN_ID", "S3_ENDPOINT_URL", "DYNAMODB_ENDPOINT_URL", "MAKERATES_SILVER_WORK_DIR"):
         monkeypatch.delenv(name, raising=False)
     return lake

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,9 +12,13 @@ import pytest
 from makerates_silver import cli
 from makerates_silver.project import project_dir
 
+RECENTLY = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+
+def extracted(*args: int) -> datetime:
+    """An extraction time that keeps the order of the 2024 moment given, squeezed into the
+    last few days (1/100 scale): source freshness refuses bronze older than 14 days."""
+    return RECENTLY + (datetime(*args, tzinfo=UTC) - datetime(2024, 4, 1, tzinfo=UTC)) / 100
 
 
 def read_table(uri: str) -> dict[tuple[str, str], tuple[Decimal, datetime]]:
@@ -47,8 +51,8 @@ def expected(bronze, start: str, end: str) -> dict[tuple[str, str], Decimal]:
 
 
 def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_env, bronze, capsys):
-    first = bronze.load(bronze.rows("2024-01-01", "2024-02-15", utc(2024, 2, 15, 16)))
-    second = bronze.load(bronze.rows("2024-02-01", "2024-03-31", utc(2024, 4, 1, 16)))
+    first = bronze.load(bronze.rows("2024-01-01", "2024-02-15", extracted(2024, 2, 15, 16)))
+    second = bronze.load(bronze.rows("2024-02-01", "2024-03-31", extracted(2024, 4, 1, 16)))
 
     code, out, err = run(capsys)
     assert code == 0, err
@@ -56,7 +60,10 @@ def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_en
     document = published(silver_env)
     run_id = document["run_id"]
     assert document["bronze_loads"] == sorted([first, second])
-    assert document["tables"] == {"fct_rates": f"silver/runs/{run_id}/fct_rates.parquet"}
+    assert document["tables"] == {
+        mart: f"silver/runs/{run_id}/{mart}.parquet"
+        for mart in ("fct_rates", "fct_rate_flags", "fct_rates_calendar", "fct_cross_rates_latest")
+    }
     parquet = silver_env / document["tables"]["fct_rates"]
     table = read_table(str(parquet))
     assert {key: rate for key, (rate, _) in table.items()} == expected(
@@ -74,9 +81,17 @@ def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_en
         "rate": "DECIMAL(38,18)",
         "source": "VARCHAR",
         "extracted_at": "TIMESTAMP",
+        "check_source": "VARCHAR",
+        "check_rate": "DECIMAL(38,18)",
+        "deviation": "DECIMAL(38,18)",
+        "is_flagged": "BOOLEAN",
     }
     artifacts = silver_env / "silver" / "runs" / run_id / "artifacts"
-    assert sorted(p.name for p in artifacts.iterdir()) == ["manifest.json", "run_results.json"]
+    assert sorted(p.name for p in artifacts.iterdir()) == [
+        "manifest.json",
+        "run_results.json",
+        "sources.json",
+    ]
     assert f'"rows_published":{len(table)}' in out
     assert '"tests_passed":' in out
 
@@ -85,24 +100,30 @@ def test_newest_extraction_wins_whatever_the_load_order(silver_env, bronze, caps
     day = "2024-03-15"
     newer = [
         {**r, "rate": "9.0000" if r["currency"] == "USD" else r["rate"]}
-        for r in bronze.rows(day, day, utc(2024, 3, 20, 16), "eurofxref-hist-90d.xml")
+        for r in bronze.rows(day, day, extracted(2024, 3, 20, 16), "eurofxref-hist-90d.xml")
     ]
-    older = bronze.rows(day, day, utc(2024, 3, 15, 16), "eurofxref-daily.xml")
+    older = bronze.rows(day, day, extracted(2024, 3, 15, 16), "eurofxref-daily.xml")
     bronze.load(newer)  # the newer extraction lands first ...
     bronze.load(older)  # ... and an older one after it: the extraction time decides, not the load
 
     code, _, err = run(capsys)
     assert code == 0, err
     table = read_table(str(silver_env / published(silver_env)["tables"]["fct_rates"]))
-    assert table[(day, "USD")] == (Decimal("9.0000"), utc(2024, 3, 20, 16).replace(tzinfo=None))
-    assert table[(day, "JPY")][1] == utc(2024, 3, 20, 16).replace(tzinfo=None)
+    assert table[(day, "USD")] == (
+        Decimal("9.0000"),
+        extracted(2024, 3, 20, 16).replace(tzinfo=None),
+    )
+    assert table[(day, "JPY")][1] == extracted(2024, 3, 20, 16).replace(tzinfo=None)
     assert len(table) == len(bronze.history()[day])
 
 
 def test_an_incomplete_load_is_ignored(silver_env, bronze, capsys):
-    done = bronze.load(bronze.rows("2024-03-01", "2024-03-08", utc(2024, 3, 8, 16)))
+    done = bronze.load(bronze.rows("2024-03-01", "2024-03-08", extracted(2024, 3, 8, 16)))
     bronze.load(
-        [{**r, "rate": "1"} for r in bronze.rows("2024-03-01", "2024-03-15", utc(2024, 3, 15, 16))],
+        [
+            {**r, "rate": "1"}
+            for r in bronze.rows("2024-03-01", "2024-03-15", extracted(2024, 3, 15, 16))
+        ],
         complete=False,
     )
     assert len(list((silver_env / "bronze" / "ecb_rates").glob("*.jsonl.gz"))) == 2
@@ -120,25 +141,30 @@ def test_an_incomplete_load_is_ignored(silver_env, bronze, capsys):
 @pytest.mark.parametrize(
     ("bad", "failing_test"),
     [
-        ({"currency": "usd"}, "currency_is_three_upper_case_letters_stg_ecb__rates (1 failure)"),
-        ({"rate": "-1"}, "rate_is_positive_stg_ecb__rates (1 failure)"),
-        ({"rate": "N/A"}, "not_null_stg_ecb__rates_rate (1 failure)"),
+        (
+            {"currency": "usd"},
+            "currency_is_three_upper_case_letters_stg_ecb__rates (1 failure: usd)",
+        ),
+        ({"rate": "-1"}, "rate_is_positive_stg_ecb__rates (1 failure: -1.000000000000000000)"),
+        ({"rate": "N/A"}, "not_null_stg_ecb__rates_rate (1 failure: 2024-03-11, "),
     ],
 )
 def test_a_bad_row_fails_the_build_and_leaves_published_untouched(
     silver_env, bronze, capsys, bad, failing_test
 ):
-    bronze.load(bronze.rows("2024-03-01", "2024-03-08", utc(2024, 3, 8, 16)))
+    bronze.load(bronze.rows("2024-03-01", "2024-03-08", extracted(2024, 3, 8, 16)))
     assert run(capsys)[0] == 0
     before = (silver_env / "silver" / "published.json").read_bytes()
 
-    row = {**bronze.rows("2024-03-11", "2024-03-11", utc(2024, 3, 11, 16))[0], **bad}
-    bronze.load([row, *bronze.rows("2024-03-12", "2024-03-12", utc(2024, 3, 12, 16))])
+    row = {**bronze.rows("2024-03-11", "2024-03-11", extracted(2024, 3, 11, 16))[0], **bad}
+    bronze.load([row, *bronze.rows("2024-03-12", "2024-03-12", extracted(2024, 3, 12, 16))])
     code, _, err = run(capsys)
 
     assert code == 1
     error_lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert error_lines == [f"error: silver tests failed: {failing_test}; gold left unchanged"], err
+    assert len(error_lines) == 1, err
+    assert error_lines[0].startswith(f"error: silver tests failed: {failing_test}"), err
+    assert error_lines[0].endswith("; gold left unchanged"), err
     assert (silver_env / "silver" / "published.json").read_bytes() == before
     runs = sorted((silver_env / "silver" / "runs").iterdir())
     assert len(runs) == 2
@@ -146,6 +172,7 @@ def test_a_bad_row_fails_the_build_and_leaves_published_untouched(
     assert sorted(p.name for p in (failed / "artifacts").iterdir()) == [
         "manifest.json",
         "run_results.json",
+        "sources.json",
     ]
     assert not (failed / "fct_rates.parquet").exists()  # the test stopped what depends on it
     results = json.loads((failed / "artifacts" / "run_results.json").read_text())["results"]
@@ -185,7 +212,7 @@ def test_a_duplicate_key_in_the_mart_names_the_unique_test(silver_env, bronze, c
 
 
 def test_a_second_run_with_nothing_new_is_skipped(silver_env, bronze, capsys):
-    bronze.load(bronze.rows("2024-03-01", "2024-03-08", utc(2024, 3, 8, 16)))
+    bronze.load(bronze.rows("2024-03-01", "2024-03-08", extracted(2024, 3, 8, 16)))
     assert run(capsys)[0] == 0
     before = (silver_env / "silver" / "published.json").read_bytes()
 
@@ -196,7 +223,7 @@ def test_a_second_run_with_nothing_new_is_skipped(silver_env, bronze, capsys):
     assert (silver_env / "silver" / "published.json").read_bytes() == before
     assert len(list((silver_env / "silver" / "runs").iterdir())) == 1
 
-    bronze.load(bronze.rows("2024-03-11", "2024-03-11", utc(2024, 3, 11, 16)))
+    bronze.load(bronze.rows("2024-03-11", "2024-03-11", extracted(2024, 3, 11, 16)))
     assert run(capsys)[0] == 0
     assert published(silver_env)["run_id"] != json.loads(before)["run_id"]
 
@@ -210,7 +237,7 @@ def test_empty_bronze_says_run_bronze_first(silver_env, capsys):
 
 
 def test_only_incomplete_loads_is_a_clear_error(silver_env, bronze, capsys):
-    bronze.load(bronze.rows("2024-03-01", "2024-03-01", utc(2024, 3, 1, 16)), complete=False)
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", extracted(2024, 3, 1, 16)), complete=False)
     code, _, err = run(capsys)
     assert code == 2
     assert "no completed load" in err.strip().splitlines()[-1]
@@ -218,9 +245,9 @@ def test_only_incomplete_loads_is_a_clear_error(silver_env, bronze, capsys):
 
 def test_reusing_the_published_run_id_is_refused(silver_env, bronze, capsys, monkeypatch):
     monkeypatch.setenv("RUN_ID", "run-one")
-    bronze.load(bronze.rows("2024-03-01", "2024-03-01", utc(2024, 3, 1, 16)))
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", extracted(2024, 3, 1, 16)))
     assert run(capsys)[0] == 0
-    bronze.load(bronze.rows("2024-03-04", "2024-03-04", utc(2024, 3, 4, 16)))
+    bronze.load(bronze.rows("2024-03-04", "2024-03-04", extracted(2024, 3, 4, 16)))
     code, _, err = run(capsys)
     assert code == 2
     assert "already published" in err
@@ -231,7 +258,7 @@ def test_dbt_writes_nothing_into_the_project(silver_env, bronze, capsys):
     before = sorted(
         p.relative_to(project) for p in project.rglob("*") if "__pycache__" not in p.parts
     )
-    bronze.load(bronze.rows("2024-03-01", "2024-03-01", utc(2024, 3, 1, 16)))
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", extracted(2024, 3, 1, 16)))
     assert run(capsys)[0] == 0
     after = sorted(
         p.relative_to(project) for p in project.rglob("*") if "__pycache__" not in p.parts

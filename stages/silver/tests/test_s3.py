@@ -38,6 +38,7 @@ def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         "S3_ENDPOINT_URL": endpoint,
         "LAKE_URL": f"s3://{BUCKET}/{PREFIX}",
         "HOT_STORE": str(tmp_path / "hot.sqlite3"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "RUN_ID", "DYNAMODB_ENDPOINT_URL"):
@@ -57,7 +58,7 @@ def upload(client, root: Path) -> None:
 
 
 def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
-    extracted = datetime(2024, 3, 29, 16, tzinfo=UTC)
+    extracted = datetime.now(UTC)  # source freshness refuses bronze older than 14 days
     bronze.load(bronze.rows("2024-03-01", "2024-03-28", extracted))
     bronze.load(bronze.rows("2024-03-25", "2024-03-28", extracted), complete=False)
     upload(s3, bronze.root)
@@ -77,9 +78,11 @@ def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
     }
     assert keys == {
         f"{PREFIX}/silver/published.json",
-        f"{PREFIX}/{table_key}",
-        f"{PREFIX}/silver/runs/{run_id}/artifacts/manifest.json",
-        f"{PREFIX}/silver/runs/{run_id}/artifacts/run_results.json",
+        *(f"{PREFIX}/{key}" for key in document["tables"].values()),
+        *(
+            f"{PREFIX}/silver/runs/{run_id}/artifacts/{name}"
+            for name in ("manifest.json", "run_results.json", "sources.json")
+        ),
     }
 
     settings = Settings.from_env()
@@ -104,20 +107,21 @@ def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
 
 
 def test_a_failing_test_on_s3_keeps_published(s3, bronze, capsys):
-    bronze.load(bronze.rows("2024-03-01", "2024-03-01", datetime(2024, 3, 1, 16, tzinfo=UTC)))
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", datetime.now(UTC)))
     upload(s3, bronze.root)
     assert cli.main(["run"]) == 0
     capsys.readouterr()
     key = f"{PREFIX}/silver/published.json"
     before = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
-    bad = bronze.rows("2024-03-04", "2024-03-04", datetime(2024, 3, 4, 16, tzinfo=UTC))
+    bad = bronze.rows("2024-03-04", "2024-03-04", datetime.now(UTC))
     bad[0]["rate"] = "-1"
     bronze.load(bad)
     upload(s3, bronze.root)
     assert cli.main(["run"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "error: silver tests failed: rate_is_positive_stg_ecb__rates (1 failure); "
+        "error: silver tests failed: rate_is_positive_stg_ecb__rates "
+        "(1 failure: -1.000000000000000000); "
         "gold left unchanged"
     )
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == before

@@ -1,19 +1,89 @@
--- The published silver table: exactly one row per (rate_date, currency), written as Parquet
--- to {LAKE_URL}/silver/runs/{RUN_ID}/fct_rates.parquet. The runner points
--- silver/published.json at it only after every test of `dbt build` passed.
+-- The published rates: exactly one row per (rate_date, currency), written as Parquet to
+-- {LAKE_URL}/silver/runs/{RUN_ID}/fct_rates.parquet. The runner points silver/published.json
+-- at it only after every test of `dbt build` passed.
+--
+-- Priority: the ECB, then Frankfurter (the same ECB data; it fills days or currencies an ECB
+-- document missed), then ExchangeRate-API only for currencies neither of the two has ever
+-- published (and only ISO 4217 codes of it: the provider also quotes FOK, GGP, … which
+-- a warning test on its staging model lists). Consensus: where ExchangeRate-API quotes the same (day, currency) as the ECB
+-- data, its relative deviation is kept beside the rate; above var('consensus_threshold')
+-- the row is flagged, and kept.
 {{
     config(
         materialized='external',
         format='parquet',
-        location=env_var('LAKE_URL') ~ '/silver/runs/' ~ env_var('RUN_ID') ~ '/fct_rates.parquet',
+        location=run_location('fct_rates'),
     )
 }}
+
+with rates as (
+
+    select * from {{ ref('int_rates__unioned') }}
+
+),
+
+ecb_currencies as (
+
+    select distinct currency
+    from rates
+    where source in ('ecb', 'frankfurter')
+
+),
+
+candidates as (
+
+    select
+        *,
+        case source when 'ecb' then 1 when 'frankfurter' then 2 else 3 end as priority
+    from rates
+    where source != 'exchangerate_api'
+        or (
+            currency not in (select currency from ecb_currencies)
+            and currency in (select code from {{ ref('iso_4217_currencies') }})
+        )
+
+),
+
+chosen as (
+
+    select *
+    from candidates
+    qualify row_number() over (partition by rate_date, currency order by priority) = 1
+
+),
+
+checks as (
+
+    select rate_date, currency, source as check_source, rate as check_rate
+    from rates
+    where source = 'exchangerate_api'
+
+),
+
+compared as (
+
+    select
+        chosen.*,
+        checks.check_source,
+        checks.check_rate,
+        case
+            when checks.check_rate is not null and chosen.source != checks.check_source
+                then abs({{ divide_exact('checks.check_rate', 'chosen.rate', scale=18) }} - 1)
+        end as deviation
+    from chosen
+    left join checks using (rate_date, currency)
+
+)
 
 select
     rate_date,
     currency,
     cast(rate as decimal(38, 18)) as rate,
     cast(source as varchar) as source,
-    cast(extracted_at as timestamp) as extracted_at
-from {{ ref('stg_ecb__rates') }}
+    cast(extracted_at as timestamp) as extracted_at,
+    cast(case when deviation is not null then check_source end as varchar) as check_source,
+    cast(case when deviation is not null then check_rate end as decimal(38, 18)) as check_rate,
+    cast(deviation as decimal(38, 18)) as deviation,
+    coalesce(deviation > {{ var('consensus_threshold') }}, false) as is_flagged
+from compared
 order by rate_date, currency

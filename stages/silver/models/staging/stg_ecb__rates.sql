@@ -2,19 +2,15 @@
 -- extraction winning. Only rows of completed dlt loads are read. Casts are `try_cast`, so a
 -- malformed value becomes NULL and fails a named not_null test instead of a bare cast error.
 
-with completed_loads as (
-
-    select distinct load_id
-    from {{ source('bronze', 'dlt_loads') }}
-    where status = 0
-
-),
-
-bronze as (
+with bronze as (
 
     select rates.*
-    from {{ source('bronze', 'ecb_rates') }} as rates
-    semi join completed_loads on rates._dlt_load_id = completed_loads.load_id
+    from {{ bronze_table('ecb_rates', {
+        'rate_date': 'varchar', 'currency': 'varchar', 'rate': 'varchar',
+        'document': 'varchar', 'extracted_at': 'varchar', '_dlt_load_id': 'varchar',
+    }) }} as rates
+    semi join {{ ref('stg_bronze__completed_loads') }} as loads
+        on rates._dlt_load_id = loads.load_id
 
 ),
 
@@ -34,7 +30,4 @@ typed as (
 
 select *
 from typed
-qualify row_number() over (
-    partition by rate_date, currency
-    order by extracted_at desc nulls last, bronze_load_id desc
-) = 1
+{{ newest_extraction(['rate_date', 'currency']) }}

@@ -1,43 +1,54 @@
-"""What bronze holds: the ids of the completed dlt loads that carry rates."""
+"""What bronze holds: which source tables have files, and the completed loads that carry rates."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from makerates_core.duck import connect
 from makerates_core.errors import UserError
 from makerates_core.settings import Settings
 
-RATES_GLOB = "bronze/ecb_rates/*.jsonl.gz"
+RATE_TABLES = ("ecb_rates", "frankfurter_rates", "exchangerate_api_rates")
 LOADS_GLOB = "bronze/_dlt_loads/*.jsonl"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    loads: list[str]  # sorted ids of completed loads that wrote rate rows
+    tables: list[str]  # the rate tables with at least one file
 
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def completed_loads(settings: Settings) -> list[str]:
-    """Sorted ids of completed bronze loads that wrote rate rows.
+def inventory(settings: Settings) -> Inventory:
+    """The completed bronze loads that wrote rate rows, and the rate tables that have files.
 
     A run that found nothing new still completes a dlt load (state only); leaving those out
     keeps silver from republishing identical data. Rate files are named
     `<load_id>.<file_id>.jsonl.gz`, so the listing alone says which loads carry rates.
     """
     lake = settings.lake_url
+    with_rates: set[str] = set()
+    tables = []
     with connect(settings) as con:
-        rate_files = con.execute(
-            f"select file from glob({_literal(f'{lake}/{RATES_GLOB}')})"
-        ).fetchall()
-        with_rates = {path.rsplit("/", 1)[-1].rsplit(".", 3)[0] for (path,) in rate_files}
+        for table in RATE_TABLES:
+            pattern = _literal(f"{lake}/bronze/{table}/*.jsonl.gz")
+            files = con.execute(f"select file from glob({pattern})").fetchall()
+            if files:
+                tables.append(table)
+                with_rates.update(path.rsplit("/", 1)[-1].rsplit(".", 3)[0] for (path,) in files)
+        if not tables:
+            raise UserError(
+                f"bronze is empty: no rates under {lake}/bronze ({', '.join(RATE_TABLES)}); "
+                "run bronze first (`makerates-bronze run`, or `just pipeline`)"
+            )
         (load_files,) = con.execute(
             f"select count(*) from glob({_literal(f'{lake}/{LOADS_GLOB}')})"
         ).fetchone()
-        if not rate_files:
-            raise UserError(
-                f"bronze is empty: no completed ECB loads under {lake}/bronze; "
-                "run bronze first (`makerates-bronze run`, or `just pipeline`)"
-            )
-        if not load_files:
-            rows = []
-        else:
+        rows = []
+        if load_files:
             rows = con.execute(
                 f"""
                 select distinct load_id
@@ -53,4 +64,4 @@ def completed_loads(settings: Settings) -> list[str]:
             f"bronze has no completed load under {lake}/bronze (only unfinished ones); "
             "run bronze again (`makerates-bronze run`) first"
         )
-    return [load_id for (load_id,) in rows if load_id in with_rates]
+    return Inventory(loads=[load_id for (load_id,) in rows if load_id in with_rates], tables=tables)

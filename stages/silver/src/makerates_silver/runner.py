@@ -1,18 +1,21 @@
 """Write-audit-publish around `dbt build`.
 
-write:   dbt writes silver/runs/<run_id>/fct_rates.parquet (external materialization);
+check:   `dbt source freshness` on the bronze tables that have files; a source past its
+         error_after stops the run before anything is written;
+write:   dbt writes silver/runs/<run_id>/<mart>.parquet (external materializations);
 audit:   the same `dbt build` runs every data and unit test, a failure skips what depends on it;
 publish: only when the build passed, silver/published.json is replaced (atomically) to point at
-         the run's Parquet. dbt's manifest.json and run_results.json are kept under the run
-         for passed and failed runs alike.
+         the run's Parquet. dbt's manifest.json, run_results.json and sources.json are kept
+         under the run for passed and failed runs alike.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,15 +30,16 @@ from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
 
-from makerates_silver.bronze import completed_loads
+from makerates_silver.bronze import RATE_TABLES, inventory
 from makerates_silver.project import project_dir
 
 log = logging.getLogger("makerates")
 
 PUBLISHED_KEY = "silver/published.json"
 WORK_DIR_ENV = "MAKERATES_SILVER_WORK_DIR"
-ARTIFACTS = ("manifest.json", "run_results.json")
+ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
+MARTS = ("fct_rates", "fct_rate_flags", "fct_rates_calendar", "fct_cross_rates_latest")
 
 
 class SilverTestsFailed(UserError):
@@ -68,17 +72,36 @@ def profile_env(settings: Settings, work_dir: Path) -> dict[str, str]:
     }
 
 
+def default_work_dir(settings: Settings) -> Path:
+    """~/.cache/makerates/silver/<lake id>: one folder per lake, so two deployments on one
+    machine never share dbt's state, and two runs on the same lake meet at its lock."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    lake_id = hashlib.sha256(settings.lake_url.encode()).hexdigest()[:12]
+    return Path(cache) / "makerates" / "silver" / lake_id
+
+
 @contextmanager
-def work_dir() -> Iterator[Path]:
-    """dbt's target and log folders: $MAKERATES_SILVER_WORK_DIR (kept) or a temp dir."""
+def work_dir(settings: Settings) -> Iterator[Path]:
+    """dbt's target, logs and DuckDB file, held by one run at a time.
+
+    $MAKERATES_SILVER_WORK_DIR, else a cache folder per lake (default_work_dir). The folder
+    is kept between runs so dbt's partial parsing (target/partial_parse.msgpack) skips
+    re-parsing the project; the DuckDB file is run-scoped scratch, started afresh each time.
+    """
     configured = os.environ.get(WORK_DIR_ENV)
-    if configured:
-        path = Path(configured).expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
+    path = Path(configured).expanduser().resolve() if configured else default_work_dir(settings)
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(
+                f"another silver run is using {path}; wait for it to finish, or give this "
+                f"run its own folder with {WORK_DIR_ENV}"
+            ) from None
+        for scratch in path.glob("silver.duckdb*"):
+            scratch.unlink()
         yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="makerates-silver-") as tmp:
-        yield Path(tmp)
 
 
 @dataclass
@@ -87,15 +110,24 @@ class DbtOutcome:
     results: list[dict[str, Any]]
     exception: BaseException | None
     seconds: float
+    result: Any = None  # what dbt returned: the Manifest for `parse`
 
 
 def invoke_dbt(
-    command: list[str], settings: Settings, work: Path, target: Path | None = None
+    command: list[str],
+    settings: Settings,
+    work: Path,
+    target: Path | None = None,
+    manifest: Any = None,
 ) -> DbtOutcome:
-    """Run one dbt command in-process on the packaged project, target and logs under `work`."""
+    """Run one dbt command in-process on the packaged project, target and logs under `work`.
+
+    With `manifest` (from a `parse`), dbt does not parse the project again.
+    """
     from dbt.cli.main import dbtRunner  # slow import: only when dbt is really needed
 
     project = project_dir()
+    target = target or work / "target"
     args = [
         *command,
         "--project-dir",
@@ -103,19 +135,66 @@ def invoke_dbt(
         "--profiles-dir",
         str(project),
         "--target-path",
-        str(target or work / "target"),
+        str(target),
         "--log-path",
         str(work / "logs"),
     ]
+    results_file = target / ("sources.json" if "freshness" in command else "run_results.json")
+    results_file.unlink(missing_ok=True)  # the folder is kept: never read a previous run's
     started = time.monotonic()
     with scoped_environ(profile_env(settings, work)):
-        outcome = dbtRunner().invoke(args)
+        outcome = dbtRunner(manifest=manifest).invoke(args)
     seconds = time.monotonic() - started
-    results_file = (target or work / "target") / "run_results.json"
     results = []
     if results_file.exists():
         results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
-    return DbtOutcome(outcome.success, results, outcome.exception, seconds)
+    return DbtOutcome(outcome.success, results, outcome.exception, seconds, outcome.result)
+
+
+def stale_sources(outcome: DbtOutcome) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a `dbt source freshness`, one phrase per late table."""
+    errors, warnings = [], []
+    for result in outcome.results:
+        table = result["unique_id"].rsplit(".", 1)[-1]
+        status = result.get("status")
+        if status in ("error", "warn"):
+            age_days = result.get("max_loaded_at_time_ago_in_s", 0) / 86400
+            phrase = (
+                f"{table} last extracted {result.get('max_loaded_at')} ({age_days:.1f} days ago)"
+            )
+            (errors if status == "error" else warnings).append(phrase)
+        elif status == "runtime error":
+            errors.append(f"{table}: {_summary(result.get('error'), 'freshness query failed')}")
+    if not outcome.success and not errors:
+        errors.append(_summary(str(outcome.exception or ""), "dbt source freshness failed"))
+    return errors, warnings
+
+
+def failing_rows(
+    settings: Settings, work: Path, manifest: Any, outcome: DbtOutcome, limit: int = 3
+) -> dict[str, str]:
+    """unique_id → a few of a failed test's stored failing rows (`store_failures`), as text.
+
+    Read through `dbt show` on the same in-process connection: the run's DuckDB file is still
+    held open by dbt-duckdb, and a second connection with other settings is refused."""
+    samples: dict[str, str] = {}
+    for result in outcome.results:
+        relation = result.get("relation_name")
+        if result["status"] not in ("fail", "warn") or not relation:
+            continue
+        shown = invoke_dbt(
+            ["show", "--inline", f"select * from {relation}", "--limit", str(limit)],
+            settings,
+            work,
+            target=work / "show",  # keeps the build's run_results.json in target/
+            manifest=manifest,
+        )
+        table = getattr(next(iter(getattr(shown.result, "results", [])), None), "agate_table", None)
+        if table is not None:
+            samples[result["unique_id"]] = "; ".join(
+                ", ".join("NULL" if v is None else str(v) for v in row) for row in table.rows
+            )
+    return samples
 
 
 def _is_test(result: dict[str, Any]) -> bool:
@@ -134,11 +213,15 @@ def _summary(message: str | None, fallback: str) -> str:
     if not lines:
         return fallback
     detail = next((line for line in lines[1:] if "Error:" in line), None)
+    if detail is None and len(lines) > 1 and " Error in " in lines[0]:
+        detail = lines[1]  # "Compilation Error in unit_test x (file)" says why on line two
     return f"{lines[0]} ({detail})" if detail else lines[0]
 
 
-def failure_line(outcome: DbtOutcome) -> str:
-    """One line naming what failed, e.g. `silver tests failed: unique_… (3 failures)`."""
+def failure_line(outcome: DbtOutcome, samples: dict[str, str] | None = None) -> str:
+    """One line naming what failed and, where dbt stored them, the offending values, e.g.
+    `silver tests failed: currency_is_iso_4217_fct_rates (1 failure: XYZ)`."""
+    samples = samples or {}
     tests, models = [], []
     for result in outcome.results:
         if result["status"] not in ("fail", "error", "runtime error"):
@@ -148,7 +231,13 @@ def failure_line(outcome: DbtOutcome) -> str:
             if result["unique_id"].startswith("unit_test."):
                 tests.append(f"{_name(result)} (unit test)")
             else:
-                tests.append(f"{_name(result)} ({failures} failure{'s' if failures != 1 else ''})")
+                count = f"{failures} failure{'s' if failures != 1 else ''}"
+                sample = samples.get(result["unique_id"])
+                tests.append(
+                    f"{_name(result)} ({count}: {sample})"
+                    if sample
+                    else f"{_name(result)} ({count})"
+                )
         else:
             models.append(f"{_name(result)}: {_summary(result.get('message'), result['status'])}")
     parts = []
@@ -169,13 +258,18 @@ def keep_artifacts(lake: Lake, run_id: str, work: Path) -> None:
             lake.write_text(run_key(run_id, f"artifacts/{name}"), path.read_text(encoding="utf-8"))
 
 
-def count_rows(settings: Settings, uri: str) -> int:
+def published_counts(settings: Settings, uri: str) -> dict[str, int]:
+    """Rows of a fct_rates Parquet per source, and how many are flagged."""
     with connect(settings) as con:
         escaped = uri.replace("'", "''")
-        (rows,) = con.execute(
-            f"select count(*) from read_parquet('{escaped}') where rate_date is not null"
-        ).fetchone()
-    return int(rows)
+        rows = con.execute(
+            "select source, count(*), count(*) filter (where is_flagged) "
+            f"from read_parquet('{escaped}') where rate_date is not null group by source"
+        ).fetchall()
+    counts = {f"rows_{source}": int(n) for source, n, _ in rows}
+    counts["rows_published"] = sum(int(n) for _, n, _ in rows)
+    counts["rows_flagged"] = sum(int(flagged) for _, _, flagged in rows)
+    return counts
 
 
 def read_published(lake: Lake) -> dict[str, Any] | None:
@@ -191,19 +285,65 @@ def read_published(lake: Lake) -> dict[str, Any] | None:
         ) from None
 
 
+def check_freshness(settings: Settings, work: Path, manifest: Any, tables: list[str]) -> None:
+    """`dbt source freshness` on the bronze tables that have files: warn, or stop the run."""
+    selectors = [f"source:bronze.{table}" for table in tables]
+    outcome = invoke_dbt(
+        ["source", "freshness", "--select", *selectors], settings, work, manifest=manifest
+    )
+    errors, warnings = stale_sources(outcome)
+    for warning in warnings:
+        log.warning("bronze is getting stale: %s", warning)
+    if errors:
+        raise SilverTestsFailed(
+            "bronze is stale: " + "; ".join(errors) + "; run bronze (`makerates-bronze run`) "
+            "and check the sources; gold left unchanged"
+        )
+
+
+def build(settings: Settings, lake: Lake, tables: list[str]) -> tuple[DbtOutcome, dict[str, str]]:
+    """Parse once, check freshness, `dbt build`; keep the artifacts. Returns the build's
+    outcome and samples of the rows of failed or warning tests."""
+    with work_dir(settings) as work:
+        parsed = invoke_dbt(["parse"], settings, work)
+        if not parsed.success:
+            raise SilverTestsFailed(failure_line(parsed))
+        try:
+            check_freshness(settings, work, parsed.result, tables)
+            outcome = invoke_dbt(["build"], settings, work, manifest=parsed.result)
+            flagged = any(r["status"] in ("fail", "warn") for r in outcome.results)
+            samples = failing_rows(settings, work, parsed.result, outcome) if flagged else {}
+        finally:
+            keep_artifacts(lake, settings.run_id, work)
+    log.info("dbt build took %.1fs (%d tests passed)", outcome.seconds, tests_passed(outcome))
+    for result in outcome.results:
+        if result["status"] == "warn":
+            log.warning(
+                "silver test warning: %s (%s rows: %s)",
+                _name(result),
+                result.get("failures"),
+                samples.get(result["unique_id"], "see the dbt log"),
+            )
+    return outcome, samples
+
+
+def tests_passed(outcome: DbtOutcome) -> int:
+    return sum(1 for r in outcome.results if _is_test(r) and r["status"] == "pass")
+
+
 def run(settings: Settings) -> int:
     lake = Lake(settings)
     lake.check()
     with stage_run(settings, "silver") as stage:
-        loads = completed_loads(settings)
+        bronze = inventory(settings)
         published = read_published(lake)
-        if published is not None and sorted(published.get("bronze_loads", [])) == loads:
+        if published is not None and sorted(published.get("bronze_loads", [])) == bronze.loads:
             log.info(
                 "nothing new in bronze (%d completed loads, as published by run %s); skipping",
-                len(loads),
+                len(bronze.loads),
                 published.get("run_id"),
             )
-            stage.counts.update(rows_published=0, tests_passed=0, bronze_loads=len(loads))
+            stage.counts.update(rows_published=0, tests_passed=0, bronze_loads=len(bronze.loads))
             stage.outputs.update(skipped=True, published_run_id=published.get("run_id"))
             return 0
         if published is not None and published.get("run_id") == settings.run_id:
@@ -213,25 +353,24 @@ def run(settings: Settings) -> int:
             )
 
         log.info(
-            "building silver run %s from %d completed bronze loads", settings.run_id, len(loads)
+            "building silver run %s from %d completed bronze loads (%s)",
+            settings.run_id,
+            len(bronze.loads),
+            ", ".join(bronze.tables),
         )
         if not lake.is_s3:  # DuckDB's COPY does not create folders; S3 has none to create
             Path(lake.uri(run_key(settings.run_id))).mkdir(parents=True, exist_ok=True)
-        with work_dir() as work:
-            outcome = invoke_dbt(["build"], settings, work)
-            keep_artifacts(lake, settings.run_id, work)
-        tests_passed = sum(1 for r in outcome.results if _is_test(r) and r["status"] == "pass")
-        stage.counts.update(tests_passed=tests_passed, bronze_loads=len(loads))
-        log.info("dbt build took %.1fs (%d tests passed)", outcome.seconds, tests_passed)
+        outcome, samples = build(settings, lake, bronze.tables)
+        stage.counts.update(tests_passed=tests_passed(outcome), bronze_loads=len(bronze.loads))
         if not outcome.success:
             stage.counts["tests_failed"] = sum(
                 1 for r in outcome.results if _is_test(r) and r["status"] in ("fail", "error")
             )
-            raise SilverTestsFailed(failure_line(outcome))
+            raise SilverTestsFailed(failure_line(outcome, samples))
 
-        table_key = run_key(settings.run_id, f"{TABLE}.parquet")
-        rows = count_rows(settings, lake.uri(table_key))
-        if rows == 0:
+        tables = {mart: run_key(settings.run_id, f"{mart}.parquet") for mart in MARTS}
+        counts = published_counts(settings, lake.uri(tables[TABLE]))
+        if counts["rows_published"] == 0:
             raise UserError(
                 f"bronze under {lake.uri('bronze')} holds no rates from completed loads; "
                 "run bronze first; gold left unchanged"
@@ -239,20 +378,37 @@ def run(settings: Settings) -> int:
         document = {
             "run_id": settings.run_id,
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "bronze_loads": loads,
-            "tables": {TABLE: table_key},
+            "bronze_loads": bronze.loads,
+            "tables": tables,
         }
         lake.write_text(PUBLISHED_KEY, json.dumps(document, indent=2) + "\n")
-        stage.counts["rows_published"] = rows
-        stage.outputs.update(skipped=False, table=lake.uri(table_key))
-        log.info("published %d rows: %s → %s", rows, lake.uri(PUBLISHED_KEY), table_key)
+        stage.counts.update(counts)
+        stage.outputs.update(
+            skipped=False, table=lake.uri(tables[TABLE]), missing_sources=missing(bronze.tables)
+        )
+        log.info(
+            "published %d rows (%s), %d flagged by the consensus check: %s → %s",
+            counts["rows_published"],
+            ", ".join(
+                f"{t.removesuffix('_rates')} {counts.get('rows_' + t.removesuffix('_rates'), 0)}"
+                for t in bronze.tables
+            ),
+            counts["rows_flagged"],
+            lake.uri(PUBLISHED_KEY),
+            run_key(settings.run_id),
+        )
     return 0
+
+
+def missing(tables: list[str]) -> list[str]:
+    """The sources bronze has no file of (switched off, or never loaded)."""
+    return [t.removesuffix("_rates") for t in RATE_TABLES if t not in tables]
 
 
 def docs(settings: Settings, out: Path) -> Path:
     """`dbt docs generate --static` into `out`; returns the single-file site's path."""
     out = out.expanduser().resolve()
-    with work_dir() as work:
+    with work_dir(settings) as work:
         outcome = invoke_dbt(
             ["docs", "generate", "--static", "--empty-catalog"], settings, work, target=out
         )
