@@ -49,10 +49,12 @@ def test_values_of_secret_variables_are_masked(monkeypatch):
     monkeypatch.setenv("SECRET_EXCHANGERATE_API_KEY", "0123456789abcdef0123")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID")  # an identifier, not a secret
     monkeypatch.setenv("DB_PASSWORD", "short")  # too short to mask without masking words
+    monkeypatch.setenv("DESTINATION__FILESYSTEM__CREDENTIALS__REGION_NAME", "eu-central-1")
     line = redact(
         "secret wJalrXUtnFEMI/K7MDENG/bPxRfiCY key 0123456789abcdef0123 id AKIAEXAMPLEKEYID short"
+        " in eu-central-1"
     )
-    assert line == "secret *** key *** id AKIAEXAMPLEKEYID short"
+    assert line == "secret *** key *** id AKIAEXAMPLEKEYID short in eu-central-1"
 
 
 def test_stream_redacts_a_secret_written_in_pieces():

@@ -33,9 +33,13 @@ _SECRET_PATTERNS = [
     # https://user:password@host keeps the user; https://token@host keeps nothing
     (re.compile(r"(://(?:[^/\s:@]+:)?)[^/\s:@]+@"), rf"\1{MASK}@"),
 ]
-# The values of these environment variables never appear in output (AWS_SECRET_ACCESS_KEY,
-# AWS_SESSION_TOKEN, SECRET_* of Kestra, *_API_KEY, *_PASSWORD…); short ones would mask words.
-_SECRET_ENV = re.compile(r"(?i)secret|token|password|passwd|api_?key|credential|private")
+# The values of variables named like secrets never appear in output: AWS_SECRET_ACCESS_KEY,
+# AWS_SESSION_TOKEN, *_PASSWORD, *_API_KEY, Kestra's SECRET_*. The name's end decides, so
+# dlt's …__CREDENTIALS__ENDPOINT_URL or …__REGION_NAME stay readable; short values would mask
+# ordinary words.
+_SECRET_ENV = re.compile(
+    r"(?i)^SECRET_|(SECRET|SECRET_KEY|SECRET_ACCESS_KEY|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_KEY)$"
+)
 _MIN_SECRET_LENGTH = 8
 
 
