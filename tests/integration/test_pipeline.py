@@ -21,7 +21,7 @@ HISTORY = History.shipped().by_day()
 def test_backfill_puts_exactly_the_ecb_numbers_in_gold(deployment):
     results = deployment.pipeline("backfill", "2024-01-01", "2024-03-31")
     expected = {d: rates for d, rates in HISTORY.items() if "2024-01-01" <= d <= "2024-03-31"}
-    assert results["bronze"].outputs["rows_loaded"] == sum(len(r) for r in expected.values())
+    assert results["bronze"].outputs["rows_loaded_ecb"] == sum(len(r) for r in expected.values())
 
     days = {item["sk"]: item["rates"] for item in deployment.hot_items() if item["pk"] == "RATES"}
     assert sorted(days) == sorted(expected)
@@ -83,7 +83,7 @@ def test_a_fresh_container_resumes_from_the_lake_state(deployment, ecb_mirror):
     resumed = deployment.pipeline()
 
     new_days = [d for d in HISTORY if "2026-10-23" < d <= "2026-10-30"]
-    assert resumed["bronze"].outputs["rows_loaded"] == sum(len(HISTORY[d]) for d in new_days)
+    assert resumed["bronze"].outputs["rows_loaded_ecb"] == sum(len(HISTORY[d]) for d in new_days)
     latest = deployment.rate("EUR", "USD")
     assert latest["rate_date"] == "2026-10-30"
     assert latest["rate"] == HISTORY["2026-10-30"]["USD"]
