@@ -10,6 +10,7 @@ let into the build context, a stage left running as root.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,15 @@ def test_build_context_keeps_dotenv_out(stage):
     rules = (ROOT / "stages" / stage / "Dockerfile.dockerignore").read_text().splitlines()
     assert rules and "*" in rules, "an allow-list"
     assert not [r for r in rules if r.startswith("!") and ".env" in r], rules
+
+
+def test_dotenv_is_never_committed():
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=ROOT, check=False)
+    assert ignored.returncode == 0, ".env must be in .gitignore"
+    tracked = subprocess.run(
+        ["git", "ls-files", ".env"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert tracked.stdout == ""
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=rel)
