@@ -91,6 +91,7 @@ def test_one_source_down_the_others_load_and_the_run_says_which_is_missing(
     out = outputs(captured.out)
     assert out["status"] == "succeeded"
     assert out["missing_sources"] == ["frankfurter"]
+    assert list(out["sources"]) == ["ecb", "frankfurter", "exchangerate_api"]  # SOURCES' order
     assert out["sources"]["frankfurter"]["status"] == "failed"
     assert "/frankfurter/v1/" in out["sources"]["frankfurter"]["error"]
     assert out["sources"]["ecb"]["status"] == out["sources"]["exchangerate_api"]["status"]

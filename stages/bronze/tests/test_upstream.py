@@ -23,7 +23,7 @@ def test_a_429_is_retried_and_the_final_failure_is_one_line(ecb_mirror):
     url = ecb_mirror.exchangerate_api_base_url + "/v6/latest/USD"
     with pytest.raises(UpstreamError) as err:
         upstream.get(url, 5, "EXCHANGERATE_API_BASE_URL", attempts=2)
-    assert str(err.value).startswith(f"cannot fetch {url}: 429 Client Error")
+    assert str(err.value).startswith(f"cannot fetch {url}: HTTP 429 Too Many Requests; ")
     assert str(err.value).endswith(
         "check EXCHANGERATE_API_BASE_URL and the network, or retry later"
     )

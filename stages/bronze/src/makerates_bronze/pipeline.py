@@ -365,6 +365,7 @@ def load(
 class Outcome:
     """Every enabled source's fate in one run."""
 
+    order: list[str] = field(default_factory=list)  # the sources in the order they ran
     loaded: dict[str, LoadResult] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # source: its one-line error
     skipped: dict[str, str] = field(default_factory=dict)  # source: why
@@ -403,7 +404,7 @@ class Outcome:
             per_source[name] = {"status": "skipped", "reason": why}
         dates = [r.max_rate_date for r in self.loaded.values() if r.max_rate_date]
         return {
-            "sources": per_source,
+            "sources": {name: per_source[name] for name in self.order},
             "missing_sources": list(self.failed),
             "max_rate_date": max(dates) if dates else None,
         }
@@ -420,7 +421,7 @@ def load_all(
     """Every enabled source (SOURCES), each in its own pipeline run; a source's failure is
     recorded and the run goes on with the next. A backfill skips exchangerate_api: it has no
     history."""
-    outcome = Outcome()
+    outcome = Outcome(order=list(settings.sources))
     for name in settings.sources:
         if end is not None and name == "exchangerate_api":
             outcome.skipped[name] = "it publishes only the latest rates, there is no history"

@@ -12,7 +12,7 @@ from typing import Any
 
 from dlt.sources.helpers.requests import Client
 from makerates_core.errors import UpstreamError
-from requests import RequestException
+from requests import HTTPError, RequestException
 from requests import Session as RequestsSession
 from tenacity import wait_random
 
@@ -39,7 +39,10 @@ def get(url: str, timeout: float, setting: str, attempts: int = ATTEMPTS) -> byt
     try:
         return client.session.get(url).content
     except RequestException as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, HTTPError) and exc.response is not None:
+            reason = f"HTTP {exc.response.status_code} {exc.response.reason}"
+        else:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UpstreamError(
             f"cannot fetch {url}: {reason}; check {setting} and the network, or retry later"
         ) from exc
