@@ -8,13 +8,13 @@ that failed together do not retry in lock-step.
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from dlt.sources.helpers.requests import Client
 from makerates_core.errors import UpstreamError
 from requests import HTTPError, RequestException
 from requests import Session as RequestsSession
-from tenacity import wait_random
 
 ATTEMPTS = 3
 MAX_RETRY_DELAY = 30.0  # seconds: the longest wait between attempts, Retry-After included
@@ -25,7 +25,8 @@ class JitteredClient(Client):
     def _make_session(self) -> RequestsSession:
         session = super()._make_session()
         retrying = session.send.retry  # the tenacity Retrying that dlt wrapped `send` with
-        retrying.wait = retrying.wait + wait_random(0, JITTER)
+        backoff = retrying.wait
+        retrying.wait = lambda state: backoff(state) + random.uniform(0, JITTER)
         return session
 
 
