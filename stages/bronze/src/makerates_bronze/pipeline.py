@@ -1,10 +1,10 @@
 """The dlt wiring: each source is its own dlt source, table and pipeline, all into `bronze`.
 
-| SOURCES name       | dlt source / table                          | pipeline                            |
-| ------------------ | ------------------------------------------- | ----------------------------------- |
-| `ecb`              | `ecb` / `ecb_rates`                         | `makerates_bronze`                  |
-| `frankfurter`      | `frankfurter` / `frankfurter_rates`         | `makerates_bronze_frankfurter`      |
-| `exchangerate_api` | `exchangerate_api` / `exchangerate_api_rates` | `makerates_bronze_exchangerate_api` |
+| SOURCES name       | dlt source and table (bronze prefix)            | pipeline                            |
+| ------------------ | ----------------------------------------------- | ----------------------------------- |
+| `ecb`              | `ecb`, `ecb_rates`                              | `makerates_bronze`                  |
+| `frankfurter`      | `frankfurter`, `frankfurter_rates`              | `makerates_bronze_frankfurter`      |
+| `exchangerate_api` | `exchangerate_api`, `exchangerate_api_rates`    | `makerates_bronze_exchangerate_api` |
 
 A run loads each enabled source in its own pipeline run, so a source that is down does not
 stop the others (`load_all`). dlt's state (the incremental cursor on `rate_date`) is stored in
