@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from makerates_core.errors import UserError
 from makerates_core.lake import s3_client
-from makerates_gold.items import rates_hash
+from makerates_gold.items import rates_hash, sync_item
 from makerates_gold.sync import sync
 
 
@@ -47,6 +47,15 @@ def test_a_second_sync_over_the_same_silver_writes_nothing(deployment, q1_2024):
     assert full.items_written == 0
     assert full.years_compared == ["2024"]
     assert deployment.items() == before
+
+
+def test_a_watermark_of_an_older_digest_costs_one_compare_and_no_day_writes(deployment, q1_2024):
+    store = deployment.store()
+    store.put_items(deployment.table, [sync_item({"2024": "59ddbd3f6e9586dc3cd8"})])  # v1 form
+    result = sync(deployment.settings, store)
+    assert result.years_compared == ["2024"]
+    assert (result.days_written, result.items_written) == (0, 1)  # only the new watermark
+    assert sync(deployment.settings, store).years_compared == []
 
 
 def test_a_changed_rate_in_a_new_silver_run_rewrites_only_that_day(deployment, q1_2024):
