@@ -253,16 +253,17 @@ def baseline_process(aws: dict[str, str], count: int) -> dict[str, Any]:
 
 
 def bare_silver_sql(env: dict[str, str], target: Path, run_id: str) -> dict[str, Any]:
-    """Run dbt's compiled SQL (models as executed, then every test) directly in DuckDB."""
+    """Run dbt's compiled SQL (seeds and models in dependency order as executed, then every
+    test) directly in DuckDB."""
     from makerates_core.settings import Settings
 
     compiled_dir = target / "compiled" / "makerates_silver"
     manifest = json.loads((target / "manifest.json").read_text())
     nodes = manifest["nodes"]
-    models = [n for n in nodes.values() if n["resource_type"] == "model"]
+    models = dependency_order(
+        {k: n for k, n in nodes.items() if n["resource_type"] in ("model", "seed")}
+    )
     tests = [n for n in nodes.values() if n["resource_type"] == "test"]
-    order = {"stg_ecb__rates": 0, "fct_rates": 1}
-    models.sort(key=lambda n: order.get(n["name"], 9))
 
     scoped = {**env, "RUN_ID": run_id}
     settings = Settings.from_env(scoped)
@@ -273,14 +274,30 @@ def bare_silver_sql(env: dict[str, str], target: Path, run_id: str) -> dict[str,
         Path(lake_url, "silver", "runs", run_id).mkdir(parents=True, exist_ok=True)
     statements: list[tuple[str, str]] = []
     for node in models:
+        materialized = node["config"]["materialized"]
+        if node["resource_type"] == "seed":
+            csv_path = Path(node["root_path"], node["original_file_path"])
+            types = node["config"].get("column_types")
+            options = f", types = {types!r}" if types else ""
+            statements.append(
+                (
+                    node["name"],
+                    f'create or replace table "{node["name"]}" as select * from '
+                    f"read_csv('{csv_path}', header = true{options})",
+                )
+            )
+            continue
         compiled = (compiled_dir / node["original_file_path"]).read_text()
         compiled = compiled.replace(node["config"].get("location", "") or "\0", "")
-        if node["config"]["materialized"] == "view":
+        if materialized in ("view", "table"):
             statements.append(
-                (node["name"], f'create or replace view "{node["name"]}" as {compiled}')
+                (
+                    node["name"],
+                    f'create or replace {materialized} "{node["name"]}" as {compiled}',
+                )
             )
         else:
-            location = f"{lake_url}/silver/runs/{run_id}/fct_rates.parquet"
+            location = f"{lake_url}/silver/runs/{run_id}/{node['name']}.parquet"
             statements.append(
                 (
                     node["name"],
@@ -321,6 +338,23 @@ def bare_silver_sql(env: dict[str, str], target: Path, run_id: str) -> dict[str,
         "tests": len(test_sql),
         "test_failures": failures,
     }
+
+
+def dependency_order(nodes: dict[str, dict]) -> list[dict]:
+    """The nodes, each after the nodes among them it depends on (sources are not nodes)."""
+    done: dict[str, dict] = {}
+
+    def visit(key: str) -> None:
+        if key in done:
+            return
+        for parent in nodes[key].get("depends_on", {}).get("nodes", []):
+            if parent in nodes:
+                visit(parent)
+        done[key] = nodes[key]
+
+    for key in sorted(nodes):
+        visit(key)
+    return list(done.values())
 
 
 def _rewrite(sql: str, schema_rx: re.Pattern) -> str:
