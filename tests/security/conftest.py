@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,33 +32,27 @@ from security_helpers import (  # noqa: E402
 )
 
 
-def _start(log: Path) -> tuple[subprocess.Popen, str]:
+def _start(log: Path, server_log) -> tuple[subprocess.Popen, str]:
+    """iam_moto.py prints its URL once it serves."""
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("iam_moto.py")), str(log)],
         stdout=subprocess.PIPE,
-        stderr=log.with_name("server.log").open("w"),  # moto's request lines: kept for debugging
+        stderr=server_log,
         text=True,
     )
     endpoint = process.stdout.readline().strip()
     if not endpoint.startswith("http://"):
         process.kill()
         raise RuntimeError(f"the IAM-enforcing moto server did not start: {endpoint!r}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
-            return process, endpoint
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
+    return process, endpoint
 
 
 @pytest.fixture(scope="session")
 def enforcing_aws(tmp_path_factory) -> Iterator[EnforcingAws]:
     log = tmp_path_factory.mktemp("iam") / "calls.jsonl"
     log.touch()
-    process, endpoint = _start(log)
+    server_log = log.with_name("server.log").open("w")  # moto's request lines, for debugging
+    process, endpoint = _start(log, server_log)
     try:
         bootstrap = boto3.client(
             "iam",
@@ -98,6 +91,7 @@ def enforcing_aws(tmp_path_factory) -> Iterator[EnforcingAws]:
     finally:
         process.kill()
         process.wait()
+        server_log.close()
 
 
 @pytest.fixture(scope="module")

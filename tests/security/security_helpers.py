@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 
-ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 BUCKET = "makerates-lake"
@@ -42,9 +42,6 @@ class EnforcingAws:
     def calls(self, user: str) -> list[dict]:
         lines = self.calls_log.read_text(encoding="utf-8").splitlines()
         return [c for c in map(json.loads, lines) if c["user"] == user]
-
-
-BIN = Path(sys.executable).parent
 
 
 def run_stage(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
