@@ -1,23 +1,42 @@
-{#- A bronze table, or an empty relation with its columns when bronze holds no file of it yet.
-
-    A source that is switched off or has never loaded has no files under bronze/<table>/, and
-    DuckDB's read_json fails on a glob that matches nothing. `columns` is {name: type}, the
-    same names the source's external_location declares. In parsing and in unit tests the
-    source itself is rendered, so lineage and fixtures work as usual. -#}
+{#- The bronze rows this run reads from `table_name`: the files of the completed loads that are
+    new since the last publication (all of them on a full refresh), as the runner lists them
+    in $MAKERATES_BRONZE_<TABLE>_FILES (a DuckDB list of paths); an empty relation with the
+    table's `columns` ({name: type}) when there are none — a source switched off, never
+    loaded, or with nothing new. Parsing and unit tests render the source itself, so lineage
+    and fixtures work as for any source. -#}
 {% macro bronze_table(table_name, columns) %}
-    {%- if not execute or model.resource_type == 'unit_test' or bronze_has_files(table_name) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ source('bronze', table_name) }}
     {%- else -%}
-        (select
-        {%- for name, type in columns.items() %}
-            cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
-        {%- endfor %}
-        where false)
+        {%- set files = env_var('MAKERATES_BRONZE_' ~ table_name | upper ~ '_FILES', '') -%}
+        {%- if files -%}
+            read_json({{ files }}, format = 'newline_delimited', compression = 'gzip',
+                columns = { {%- for name, type in columns.items() -%}
+                    '{{ name }}': '{{ type }}'{{ ", " if not loop.last }}
+                {%- endfor -%} })
+        {%- else -%}
+            {{ empty_relation(columns) }}
+        {%- endif -%}
     {%- endif -%}
 {% endmacro %}
 
-{% macro bronze_has_files(table_name) %}
-    {%- set pattern = env_var('LAKE_URL') ~ '/bronze/' ~ table_name ~ '/*.jsonl.gz' -%}
-    {%- set found = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") -%}
-    {{ return(found.columns[0].values()[0] > 0) }}
+{#- A relation with these columns ({name: type}) and no rows. -#}
+{% macro empty_relation(columns) %}
+    (select
+    {%- for name, type in columns.items() %}
+        cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
+    where false)
+{% endmacro %}
+
+{#- The rates the last publication held (int_rates__unioned of that run, from
+    $MAKERATES_PREVIOUS_RATES), to which this run adds the new bronze rows; empty on a full
+    refresh, on the first run, and in unit tests. -#}
+{% macro previous_rates(columns) %}
+    {%- set location = env_var('MAKERATES_PREVIOUS_RATES', '') if execute and model.resource_type != 'unit_test' else '' -%}
+    {%- if location -%}
+        (select {{ columns.keys() | join(', ') }} from read_parquet('{{ location | replace("'", "''") }}'))
+    {%- else -%}
+        {{ empty_relation(columns) }}
+    {%- endif -%}
 {% endmacro %}

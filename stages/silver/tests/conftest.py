@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from datetime import datetime
@@ -49,22 +50,34 @@ class Bronze:
             for currency, rate in rates.items()
         ]
 
-    def load(self, rows: Iterable[dict], complete: bool = True, table: str = "ecb_rates") -> str:
-        """One dlt load into bronze/<table>; `complete=False` leaves its files without a
-        _dlt_loads entry, as a load that crashed before finishing does."""
+    def load(
+        self,
+        rows: Iterable[dict],
+        complete: bool = True,
+        table: str = "ecb_rates",
+        loaded_at: datetime | None = None,
+    ) -> str:
+        """One dlt load into bronze/<table>, under the source's dlt schema (`ecb` for
+        ecb_rates) as bronze writes it. `complete=False` leaves its files without a
+        _dlt_loads entry, as a load that crashed before finishing does; `loaded_at` back-dates
+        its completion (what source freshness reads)."""
         import dlt
 
         pipeline = dlt.pipeline(
-            pipeline_name="makerates_bronze",
+            pipeline_name="makerates_bronze_" + table.removesuffix("_rates"),
             destination=dlt.destinations.filesystem(bucket_url=str(self.root)),
             dataset_name="bronze",
             pipelines_dir=str(self.pipelines_dir),
         )
-        info = pipeline.run(list(rows), table_name=table, loader_file_format="jsonl")
+        schema = dlt.Schema(table.removesuffix("_rates"))
+        info = pipeline.run(list(rows), table_name=table, schema=schema, loader_file_format="jsonl")
         (load_id,) = info.loads_ids
-        if not complete:
-            for entry in (self.root / "bronze" / "_dlt_loads").glob(f"*{load_id}*"):
+        for entry in (self.root / "bronze" / "_dlt_loads").glob(f"*{load_id}*"):
+            if not complete:
                 entry.unlink()
+            elif loaded_at is not None:
+                record = json.loads(entry.read_text())
+                entry.write_text(json.dumps({**record, "inserted_at": loaded_at.isoformat()}))
         return load_id
 
     @staticmethod

@@ -205,7 +205,9 @@ def test_cross_rate_matrix_is_one_exact_division_and_triangulates(silver_env, br
 def test_source_freshness_warns_then_stops_the_run(
     silver_env, bronze, capsys, days_ago, code, says
 ):
-    bronze.load(bronze.rows("2024-03-14", "2024-03-15", NOW - timedelta(days=days_ago)))
+    bronze.load(
+        bronze.rows("2024-03-14", "2024-03-15", NOW), loaded_at=NOW - timedelta(days=days_ago)
+    )
 
     got, err = run(capsys)
 
@@ -232,3 +234,25 @@ def test_a_second_run_on_the_same_lake_refuses_clearly_while_the_first_holds_it(
     assert error_line(err).startswith(f"error: another silver run is using {folder}"), err
     assert not (silver_env / "silver" / "published.json").exists()
     assert run(capsys)[0] == 0  # once the first is done, the next one runs
+
+
+def test_a_daily_run_reads_only_new_loads_and_equals_a_full_refresh(silver_env, bronze, capsys):
+    bronze.load(bronze.rows("2024-01-02", "2024-03-14", NOW - timedelta(hours=2)))
+    bronze.load(bronze.frankfurter_rows("2024-03-01", "2024-03-14", NOW), table="frankfurter_rates")
+    assert run(capsys)[0] == 0
+
+    corrected = bronze.rows("2024-03-14", "2024-03-15", NOW)  # a late correction of the 14th
+    usd = next(i for i, r in enumerate(corrected) if r["currency"] == "USD")
+    corrected[usd] = {**corrected[usd], "rate": "1.2345"}
+    bronze.load(corrected)
+    code, err = run(capsys)
+    assert code == 0, err
+    assert '"bronze_loads_read":1,' in err and '"full_refresh":false' in err
+    daily = {(r["rate_date"], r["currency"]): r for r in mart(silver_env, "fct_rates")}
+    assert daily[date(2024, 3, 14), "USD"]["rate"] == Decimal("1.2345")
+    assert daily[date(2024, 3, 15), "USD"]["source"] == "ecb"
+
+    assert cli.main(["run", "--full-refresh"]) == 0
+    assert '"full_refresh":true' in capsys.readouterr().out
+    rebuilt = {(r["rate_date"], r["currency"]): r for r in mart(silver_env, "fct_rates")}
+    assert rebuilt == daily

@@ -221,16 +221,21 @@ def frankfurter_source(
 
 @dlt.source(name="exchangerate_api", max_table_nesting=0)
 def exchangerate_api_source(base_url: str, timeout: float, extraction: Extraction):
-    """ExchangeRate-API's open access: the latest snapshot, independent of the ECB."""
-    incremental = cursor()
+    """ExchangeRate-API's open access: the latest snapshot, independent of the ECB.
+
+    Snapshots are loaded whole or not at all: the cursor is the provider's `published_at`,
+    so a snapshot already loaded is dropped entirely and a new one lands complete (silver
+    re-bases each snapshot by its own EUR quote, which must be in the same load).
+    """
+    incremental = dlt.sources.incremental("published_at", primary_key=("published_at", "currency"))
 
     @dlt.resource(
         name=SPECS["exchangerate_api"].table,
         write_disposition="append",
         columns=EXCHANGERATE_API_COLUMNS,
     )
-    def exchangerate_api_rates(rate_date: dlt.sources.incremental = incremental):
-        """The snapshot as published; one already loaded is dropped by the primary key."""
+    def exchangerate_api_rates(published_at: dlt.sources.incremental = incremental):
+        """The snapshot as published; one already loaded is dropped by the cursor."""
         extracted_at = datetime.now(UTC)
         snapshot = exchangerate_api.fetch(base_url, timeout)
         extraction.document = exchangerate_api.PATH

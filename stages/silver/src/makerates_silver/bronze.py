@@ -1,4 +1,4 @@
-"""What bronze holds: which source tables have files, and the completed loads that carry rates."""
+"""What bronze holds: the completed loads that carry rates, and their files per source table."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ LOADS_GLOB = "bronze/_dlt_loads/*.jsonl"
 @dataclass(frozen=True)
 class Inventory:
     loads: list[str]  # sorted ids of completed loads that wrote rate rows
-    tables: list[str]  # the rate tables with at least one file
+    files: dict[str, dict[str, list[str]]]  # table → load id → its rate files
+
+    @property
+    def tables(self) -> list[str]:
+        """The rate tables with at least one file."""
+        return [table for table in RATE_TABLES if self.files.get(table)]
+
+    def files_of(self, table: str, loads: list[str]) -> list[str]:
+        by_load = self.files.get(table, {})
+        return sorted(path for load in loads for path in by_load.get(load, []))
 
 
 def _literal(value: str) -> str:
@@ -23,23 +32,21 @@ def _literal(value: str) -> str:
 
 
 def inventory(settings: Settings) -> Inventory:
-    """The completed bronze loads that wrote rate rows, and the rate tables that have files.
+    """The completed bronze loads that wrote rate rows, and the rate files of every load.
 
     A run that found nothing new still completes a dlt load (state only); leaving those out
     keeps silver from republishing identical data. Rate files are named
     `<load_id>.<file_id>.jsonl.gz`, so the listing alone says which loads carry rates.
     """
     lake = settings.lake_url
-    with_rates: set[str] = set()
-    tables = []
+    files: dict[str, dict[str, list[str]]] = {}
     with connect(settings) as con:
         for table in RATE_TABLES:
             pattern = _literal(f"{lake}/bronze/{table}/*.jsonl.gz")
-            files = con.execute(f"select file from glob({pattern})").fetchall()
-            if files:
-                tables.append(table)
-                with_rates.update(path.rsplit("/", 1)[-1].rsplit(".", 3)[0] for (path,) in files)
-        if not tables:
+            for (path,) in con.execute(f"select file from glob({pattern})").fetchall():
+                load_id = path.rsplit("/", 1)[-1].rsplit(".", 3)[0]
+                files.setdefault(table, {}).setdefault(load_id, []).append(path)
+        if not files:
             raise UserError(
                 f"bronze is empty: no rates under {lake}/bronze ({', '.join(RATE_TABLES)}); "
                 "run bronze first (`makerates-bronze run`, or `just pipeline`)"
@@ -64,4 +71,5 @@ def inventory(settings: Settings) -> Inventory:
             f"bronze has no completed load under {lake}/bronze (only unfinished ones); "
             "run bronze again (`makerates-bronze run`) first"
         )
-    return Inventory(loads=[load_id for (load_id,) in rows if load_id in with_rates], tables=tables)
+    with_rates = {load_id for by_load in files.values() for load_id in by_load}
+    return Inventory(loads=[load_id for (load_id,) in rows if load_id in with_rates], files=files)

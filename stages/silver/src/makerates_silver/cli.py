@@ -20,10 +20,15 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
-        help="dbt build on the completed bronze loads; publish when it passed "
-        "(skips when bronze has nothing new)",
+        help="dbt build on the bronze loads new since the last publication; publish when it "
+        "passed (skips when bronze has nothing new)",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild from every completed bronze load instead of the last publication",
     )
     docs = commands.add_parser("docs", help="dbt docs generate (lineage, tests) to a local folder")
     docs.add_argument(
@@ -47,4 +52,4 @@ def main(argv: list[str] | None = None) -> int:
         index = runner.docs(settings, args.out)
         print(index)
         return 0
-    return runner.run(settings)
+    return runner.run(settings, full_refresh=args.full_refresh)

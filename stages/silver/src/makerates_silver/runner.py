@@ -30,7 +30,7 @@ from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
 
-from makerates_silver.bronze import RATE_TABLES, inventory
+from makerates_silver.bronze import RATE_TABLES, Inventory, inventory
 from makerates_silver.project import project_dir
 
 log = logging.getLogger("makerates")
@@ -40,6 +40,7 @@ WORK_DIR_ENV = "MAKERATES_SILVER_WORK_DIR"
 ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
 MARTS = ("fct_rates", "fct_rate_flags", "fct_rates_calendar", "fct_cross_rates_latest")
+STATE = "int_rates__unioned"  # what the next run starts from (see its model)
 
 
 class SilverTestsFailed(UserError):
@@ -119,10 +120,12 @@ def invoke_dbt(
     work: Path,
     target: Path | None = None,
     manifest: Any = None,
+    inputs: dict[str, str] | None = None,
 ) -> DbtOutcome:
     """Run one dbt command in-process on the packaged project, target and logs under `work`.
 
-    With `manifest` (from a `parse`), dbt does not parse the project again.
+    With `manifest` (from a `parse`), dbt does not parse the project again. `inputs` are the
+    run's inputs for the models (bronze files to read, the previous rates), as environment.
     """
     from dbt.cli.main import dbtRunner  # slow import: only when dbt is really needed
 
@@ -142,7 +145,7 @@ def invoke_dbt(
     results_file = target / ("sources.json" if "freshness" in command else "run_results.json")
     results_file.unlink(missing_ok=True)  # the folder is kept: never read a previous run's
     started = time.monotonic()
-    with scoped_environ(profile_env(settings, work)):
+    with scoped_environ(profile_env(settings, work) | (inputs or {})):
         outcome = dbtRunner(manifest=manifest).invoke(args)
     seconds = time.monotonic() - started
     results = []
@@ -301,7 +304,9 @@ def check_freshness(settings: Settings, work: Path, manifest: Any, tables: list[
         )
 
 
-def build(settings: Settings, lake: Lake, tables: list[str]) -> tuple[DbtOutcome, dict[str, str]]:
+def build(
+    settings: Settings, lake: Lake, tables: list[str], inputs: dict[str, str]
+) -> tuple[DbtOutcome, dict[str, str]]:
     """Parse once, check freshness, `dbt build`; keep the artifacts. Returns the build's
     outcome and samples of the rows of failed or warning tests."""
     with work_dir(settings) as work:
@@ -310,7 +315,7 @@ def build(settings: Settings, lake: Lake, tables: list[str]) -> tuple[DbtOutcome
             raise SilverTestsFailed(failure_line(parsed))
         try:
             check_freshness(settings, work, parsed.result, tables)
-            outcome = invoke_dbt(["build"], settings, work, manifest=parsed.result)
+            outcome = invoke_dbt(["build"], settings, work, manifest=parsed.result, inputs=inputs)
             flagged = any(r["status"] in ("fail", "warn") for r in outcome.results)
             samples = failing_rows(settings, work, parsed.result, outcome) if flagged else {}
         finally:
@@ -331,13 +336,33 @@ def tests_passed(outcome: DbtOutcome) -> int:
     return sum(1 for r in outcome.results if _is_test(r) and r["status"] == "pass")
 
 
-def run(settings: Settings) -> int:
+def duckdb_list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in paths) + "]"
+
+
+def model_inputs(bronze: Inventory, loads: list[str], previous: str | None) -> dict[str, str]:
+    """What the models read: per bronze table the files of `loads` (bronze_table macro), and
+    the previous publication's rates (previous_rates macro)."""
+    inputs = {
+        f"MAKERATES_BRONZE_{table.upper()}_FILES": duckdb_list(files)
+        for table in RATE_TABLES
+        if (files := bronze.files_of(table, loads))
+    }
+    for table in RATE_TABLES:
+        inputs.setdefault(f"MAKERATES_BRONZE_{table.upper()}_FILES", "")
+    inputs["MAKERATES_PREVIOUS_RATES"] = previous or ""
+    return inputs
+
+
+def run(settings: Settings, *, full_refresh: bool = False) -> int:
     lake = Lake(settings)
     lake.check()
     with stage_run(settings, "silver") as stage:
         bronze = inventory(settings)
         published = read_published(lake)
-        if published is not None and sorted(published.get("bronze_loads", [])) == bronze.loads:
+        held = set(published.get("bronze_loads", [])) if published else set()
+        new_loads = [load for load in bronze.loads if load not in held]
+        if published is not None and not new_loads and not full_refresh:
             log.info(
                 "nothing new in bronze (%d completed loads, as published by run %s); skipping",
                 len(bronze.loads),
@@ -352,16 +377,33 @@ def run(settings: Settings) -> int:
                 "the Parquet gold reads. Use a new RUN_ID (or unset it)"
             )
 
-        log.info(
-            "building silver run %s from %d completed bronze loads (%s)",
-            settings.run_id,
-            len(bronze.loads),
-            ", ".join(bronze.tables),
+        previous = (
+            None if full_refresh or published is None else published.get("state", {}).get(STATE)
         )
+        if previous is None:
+            new_loads = bronze.loads
+            log.info(
+                "building silver run %s from all %d completed bronze loads (%s)",
+                settings.run_id,
+                len(new_loads),
+                ", ".join(bronze.tables),
+            )
+        else:
+            log.info(
+                "building silver run %s: %d new bronze loads on top of run %s",
+                settings.run_id,
+                len(new_loads),
+                published.get("run_id"),
+            )
         if not lake.is_s3:  # DuckDB's COPY does not create folders; S3 has none to create
             Path(lake.uri(run_key(settings.run_id))).mkdir(parents=True, exist_ok=True)
-        outcome, samples = build(settings, lake, bronze.tables)
-        stage.counts.update(tests_passed=tests_passed(outcome), bronze_loads=len(bronze.loads))
+        inputs = model_inputs(bronze, new_loads, previous and lake.uri(previous))
+        outcome, samples = build(settings, lake, bronze.tables, inputs)
+        stage.counts.update(
+            tests_passed=tests_passed(outcome),
+            bronze_loads=len(bronze.loads),
+            bronze_loads_read=len(new_loads),
+        )
         if not outcome.success:
             stage.counts["tests_failed"] = sum(
                 1 for r in outcome.results if _is_test(r) and r["status"] in ("fail", "error")
@@ -380,11 +422,15 @@ def run(settings: Settings) -> int:
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "bronze_loads": bronze.loads,
             "tables": tables,
+            "state": {STATE: run_key(settings.run_id, f"{STATE}.parquet")},
         }
         lake.write_text(PUBLISHED_KEY, json.dumps(document, indent=2) + "\n")
         stage.counts.update(counts)
         stage.outputs.update(
-            skipped=False, table=lake.uri(tables[TABLE]), missing_sources=missing(bronze.tables)
+            skipped=False,
+            full_refresh=previous is None,
+            table=lake.uri(tables[TABLE]),
+            missing_sources=missing(bronze.tables),
         )
         log.info(
             "published %d rows (%s), %d flagged by the consensus check: %s → %s",
