@@ -277,6 +277,16 @@ def test_docs_generates_a_static_site(silver_env, tmp_path, capsys):
     assert {"model.makerates_silver.stg_ecb__rates", "model.makerates_silver.fct_rates"} <= set(
         manifest["nodes"]
     )
+    # the lineage graph: fct_rates ← int_rates__unioned ← the three sources' staging models
+    parents = manifest["parent_map"]
+    assert set(parents["model.makerates_silver.fct_rates"]) == {
+        "model.makerates_silver.int_rates__unioned",
+        "seed.makerates_silver.iso_4217_currencies",
+    }
+    assert {
+        "source.makerates_silver.bronze.frankfurter_rates",
+        "model.makerates_silver.stg_bronze__completed_loads",
+    } <= set(parents["model.makerates_silver.stg_frankfurter__rates"])
 
 
 def test_the_project_folder_can_be_set_by_environment(silver_env, tmp_path, monkeypatch):
