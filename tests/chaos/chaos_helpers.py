@@ -1,0 +1,279 @@
+"""What the chaos tests check the issue's promises on, and how they run a deployment.
+
+Every test starts from a copy of a baseline deployment (an embedded lake and hot tier holding
+the ECB days FIRST_DAY..BASE_DAY), the sources publish up to NEW_DAY, and a fault is injected
+on the way. The reference is the same baseline run cleanly up to NEW_DAY: what every re-run
+after a fault must converge to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import duckdb
+from ecb_mirror import History
+from fault_proxy import FaultProxy
+from services import DUMMY_CREDENTIALS
+
+REPO = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    "makerates_integration_conftest", REPO / "tests" / "integration" / "conftest.py"
+)
+integration = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = integration  # dataclasses look their module up there
+_spec.loader.exec_module(integration)
+Deployment = integration.Deployment
+StageResult = integration.StageResult
+
+FIRST_DAY, BASE_DAY, NEW_DAY = "2026-10-19", "2026-10-23", "2026-10-30"
+ECB = History.shipped().by_day()
+# The ECB and its backup: gold then serves exactly the ECB's numbers, which the checks compare
+# against (ExchangeRate-API adds currencies the ECB does not publish).
+SOURCES = "ecb,frankfurter"
+
+
+def ecb_days(last: str) -> list[str]:
+    return sorted(d for d in ECB if FIRST_DAY <= d <= last)
+
+
+@dataclass
+class ChaosRecord:
+    """One row of the report; a test fills in `observed`, `rows_lost` and `bad_rows`."""
+
+    fault: str
+    expected: str
+    observed: str = ""
+    rows_lost: int | None = None
+    bad_rows: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def see(self, what: str) -> None:
+        what = what if len(what) <= 200 else what[:197] + "..."
+        self.observed = f"{self.observed}; {what}" if self.observed else what
+
+
+def lookback_days() -> str:
+    """INITIAL_LOOKBACK_DAYS that makes a first run start at FIRST_DAY."""
+    return str((datetime.now(UTC).date() - date.fromisoformat(FIRST_DAY)).days)
+
+
+def embedded(root: Path, source_env: dict[str, str]) -> Deployment:
+    """A deployment whose lake, hot tier and caches all live under `root`."""
+    env = integration._base_env(root, source_env)
+    env.update(
+        LAKE_URL=str(root / "lake"),
+        HOT_STORE=str(root / "hot.sqlite3"),
+        SOURCES=SOURCES,
+        INITIAL_LOOKBACK_DAYS=lookback_days(),
+        HTTP_TIMEOUT_SECONDS="3",
+    )
+    workdir = root / "work"
+    workdir.mkdir(parents=True, exist_ok=True)
+    return Deployment(env=env, workdir=workdir, name=root.name)
+
+
+def seed(source: Path, root: Path, source_env: dict[str, str]) -> Deployment:
+    """A copy of a seeded deployment's lake and hot tier (never its caches) under `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "lake", root / "lake")
+    shutil.copy2(source / "hot.sqlite3", root / "hot.sqlite3")
+    return embedded(root, source_env)
+
+
+def proxied_env(proxy: FaultProxy, mirror) -> dict[str, str]:
+    return {name: proxy.proxied(url) for name, url in mirror.env.items()}
+
+
+# --- what the promises are checked on ------------------------------------------------------
+
+
+def bronze_files(deployment: Deployment) -> dict[str, str]:
+    """Every file under the lake's bronze/ with its sha256."""
+    url = deployment.env["LAKE_URL"]
+    if not url.startswith("s3://"):
+        root = Path(url) / "bronze"
+        return {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+    bucket, _, prefix = url[5:].partition("/")
+    s3 = s3_client(deployment.env)
+    listing = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{prefix}/bronze/"
+    ):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            listing[obj["Key"]] = hashlib.sha256(body).hexdigest()
+    return listing
+
+
+def assert_bronze_kept(before: dict[str, str], after: dict[str, str]) -> None:
+    """Promise 1: nothing deleted or rewritten (new files are fine)."""
+    gone = sorted(set(before) - set(after))
+    changed = sorted(k for k in before if k in after and before[k] != after[k])
+    assert not gone and not changed, f"bronze lost {gone} and rewrote {changed}"
+
+
+def served(deployment: Deployment) -> dict[str, dict[str, str]]:
+    """Gold's day items: {day: {currency: rate as published}}."""
+    return {
+        item["sk"]: {c: str(v) for c, v in item["rates"].items()}
+        for item in deployment.hot_items()
+        if item["pk"] == "RATES"
+    }
+
+
+def rows_lost(gold: dict[str, dict[str, str]], last: str) -> int:
+    """ECB (day, currency) rates up to `last` that gold does not serve."""
+    return sum(1 for d in ecb_days(last) for c in ECB[d] if c not in gold.get(d, {}))
+
+
+def bad_rows(gold: dict[str, dict[str, str]]) -> int:
+    """Rates gold serves that the ECB did not publish so (a day, currency or value)."""
+    return sum(
+        1 for d, rates in gold.items() for c, v in rates.items() if ECB.get(d, {}).get(c) != v
+    )
+
+
+def silver_rows(deployment: Deployment) -> list[tuple[str, str, str]]:
+    """The published fct_rates of an embedded lake: (day, currency, rate) sorted."""
+    lake = Path(deployment.env["LAKE_URL"])
+    published = json.loads((lake / "silver" / "published.json").read_text())
+    path = lake / published["tables"]["fct_rates"]
+    rows = duckdb.sql(
+        f"select rate_date::varchar, currency, rate::varchar from read_parquet('{path}') "
+        "order by 1, 2"
+    ).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def failed_events(deployment: Deployment, run_id: str) -> list[dict[str, Any]]:
+    """The `failed` events of a run in the runs table (what `makerates runs` lists)."""
+    from makerates_core.events import recent_runs
+    from makerates_core.hotstore import open_store
+    from makerates_core.settings import Settings
+
+    settings = Settings.from_env(deployment.env)
+    return [
+        event
+        for run in recent_runs(settings, open_store(settings))
+        if run["run_id"] == run_id
+        for event in run["events"]
+        if event["event"] == "failed"
+    ]
+
+
+def one_error_line(result: StageResult) -> str:
+    """Promise 4: exactly one `error:` line on stderr and no traceback; returns it."""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert len(errors) == 1, result.stderr[-3000:]
+    return errors[0]
+
+
+@dataclass
+class Attempt:
+    """A pipeline run as `just pipeline` chains it: stops at the first stage that fails."""
+
+    run_id: str
+    results: dict[str, StageResult]
+
+    @property
+    def failed_stage(self) -> str | None:
+        return next((s for s, r in self.results.items() if r.returncode != 0), None)
+
+    @property
+    def failure(self) -> StageResult:
+        return self.results[self.failed_stage]
+
+
+def attempt(
+    deployment: Deployment, *bronze_args: str, env: dict[str, str] | None = None
+) -> Attempt:
+    run_id = f"chaos-{uuid.uuid4().hex[:10]}"
+    extra = {"RUN_ID": run_id, **(env or {})}
+    results: dict[str, StageResult] = {}
+    for stage, command in (
+        ("bronze", ("makerates-bronze", *(bronze_args or ("run",)))),
+        ("silver", ("makerates-silver", "run")),
+        ("gold", ("makerates-gold", "sync")),
+    ):
+        results[stage] = deployment.run(*command, check=False, extra_env=extra)
+        if results[stage].returncode != 0:
+            break
+    return Attempt(run_id, results)
+
+
+@dataclass
+class Before:
+    bronze: dict[str, str]
+    gold: list[dict[str, Any]]
+
+
+def snapshot(deployment: Deployment) -> Before:
+    return Before(bronze_files(deployment), deployment.hot_items())
+
+
+def check_failed_run(
+    deployment: Deployment,
+    before: Before,
+    run: Attempt,
+    record: ChaosRecord,
+    stage: str,
+    exit_code: int,
+) -> str:
+    """Promises 1, 2 and 4 after a run that must fail at `stage` with `exit_code`."""
+    assert run.failed_stage == stage, {
+        s: (r.returncode, r.stderr[-800:]) for s, r in run.results.items()
+    }
+    failure = run.failure
+    line = one_error_line(failure)
+    record.see(f"{stage} exit {failure.returncode}: {line[7:]}")
+    assert failure.returncode == exit_code, failure.stderr[-2000:]
+    assert failed_events(deployment, run.run_id), "no failed run event recorded"
+    assert_bronze_kept(before.bronze, bronze_files(deployment))
+    assert deployment.hot_items() == before.gold, "a failed run changed gold"
+    record.bad_rows = bad_rows(served(deployment))
+    return line
+
+
+def check_converged(deployment: Deployment, reference: dict[str, Any], record: ChaosRecord) -> None:
+    """Promise 3: gold and silver as after a clean run, no gaps, no duplicates, no bad rows."""
+    gold = served(deployment)
+    record.rows_lost = rows_lost(gold, NEW_DAY)
+    record.bad_rows = max(record.bad_rows or 0, bad_rows(gold))
+    assert gold == reference["served"]
+    rows = silver_rows(deployment)
+    assert len({(d, c) for d, c, _ in rows}) == len(rows), "silver published duplicates"
+    assert rows == reference["silver"]
+    assert record.rows_lost == 0 and record.bad_rows == 0
+
+
+def s3_client(env: dict[str, str]):
+    return boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        region_name=DUMMY_CREDENTIALS["AWS_REGION"],
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def upload_lake(folder: Path, env: dict[str, str], bucket: str, prefix: str = "lake") -> None:
+    """Copy an embedded lake into a bucket: the layout is the same in both."""
+    s3 = s3_client(env)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            s3.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(folder)}")

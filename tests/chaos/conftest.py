@@ -1,0 +1,155 @@
+"""The fault-injection suite's harness: seeded deployments, the fault proxy in front of the
+sources, and the report `just chaos` prints (and writes to bench-results/chaos.json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # chaos_helpers
+
+from chaos_helpers import (
+    BASE_DAY,
+    NEW_DAY,
+    REPO,
+    ChaosRecord,
+    Deployment,
+    embedded,
+    proxied_env,
+    seed,
+    served,
+    silver_rows,
+)
+from fault_proxy import FaultProxy
+from services import DUMMY_CREDENTIALS
+
+REPORT_FILE = REPO / "bench-results" / "chaos.json"
+
+
+@pytest.fixture
+def chaos_report(request) -> Iterator[ChaosRecord]:
+    marker = request.node.get_closest_marker("fault")
+    fault, expected = marker.args if marker else (request.node.name, "")
+    record = ChaosRecord(fault=fault, expected=expected)
+    yield record
+    request.node.user_properties.append(("chaos", asdict(record)))
+
+
+_rows: dict[str, dict[str, Any]] = {}
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "fault(name, expected): the fault a chaos test injects")
+
+
+def pytest_runtest_logreport(report) -> None:
+    for name, value in report.user_properties:
+        if name == "chaos":
+            _rows.setdefault(report.nodeid, {}).update(value)
+    if report.failed:
+        row = _rows.setdefault(report.nodeid, {})
+        row["result"] = "FAILED"
+        crash = getattr(report.longrepr, "reprcrash", None)
+        row["failure"] = crash.message.splitlines()[0][:160] if crash else report.when
+    elif report.when == "call" and report.passed:
+        _rows.setdefault(report.nodeid, {}).setdefault("result", "passed")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    rows = [dict(row, test=nodeid) for nodeid, row in _rows.items() if "fault" in row]
+    if not rows:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("chaos report")
+    header = ("fault", "expected", "observed", "lost", "bad", "result")
+    width = (34, 44, 60, 5, 4, 7)
+    write("  ".join(h.ljust(w) for h, w in zip(header, width, strict=True)))
+    for row in rows:
+        observed = row.get("observed") or ""
+        if row.get("result") == "FAILED":
+            observed = f"{observed} | test failed: {row.get('failure', '')}".strip(" |")
+        cells = (
+            row["fault"],
+            row["expected"],
+            observed,
+            "-" if row.get("rows_lost") is None else str(row["rows_lost"]),
+            "-" if row.get("bad_rows") is None else str(row["bad_rows"]),
+            row.get("result", "?"),
+        )
+        lines = [_wrap(c, w) for c, w in zip(cells, width, strict=True)]
+        for i in range(max(len(part) for part in lines)):
+            write(
+                "  ".join(
+                    (part[i] if i < len(part) else "").ljust(w)
+                    for part, w in zip(lines, width, strict=True)
+                ).rstrip()
+            )
+    REPORT_FILE.parent.mkdir(exist_ok=True)
+    REPORT_FILE.write_text(
+        json.dumps(
+            {"at": datetime.now(UTC).isoformat(timespec="seconds"), "faults": rows}, indent=2
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    write(f"written to {REPORT_FILE.relative_to(REPO)}")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else [""]
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory, _ecb_mirror_server) -> Path:
+    """A clean pipeline run with the sources published up to BASE_DAY."""
+    root = tmp_path_factory.mktemp("baseline")
+    _ecb_mirror_server.reset()
+    _ecb_mirror_server.set_as_of(BASE_DAY)
+    embedded(root, _ecb_mirror_server.env).pipeline()
+    _ecb_mirror_server.reset()
+    return root
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory, baseline, _ecb_mirror_server) -> dict[str, Any]:
+    """The baseline run on cleanly up to NEW_DAY: what gold and silver must converge to."""
+    root = tmp_path_factory.mktemp("reference")
+    _ecb_mirror_server.reset()
+    _ecb_mirror_server.set_as_of(NEW_DAY)
+    deployment = seed(baseline, root, _ecb_mirror_server.env)
+    deployment.pipeline()
+    _ecb_mirror_server.reset()
+    return {"served": served(deployment), "silver": silver_rows(deployment), "root": root}
+
+
+@pytest.fixture
+def sources(ecb_mirror) -> Iterator[FaultProxy]:
+    """A fault proxy in front of the mirror, publishing up to NEW_DAY."""
+    ecb_mirror.set_as_of(NEW_DAY)
+    with FaultProxy(ecb_mirror.root_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def lake(tmp_path, baseline, reference, sources, ecb_mirror) -> Deployment:
+    """A copy of the baseline (embedded), reading the sources through the fault proxy."""
+    return seed(baseline, tmp_path / "deployment", proxied_env(sources, ecb_mirror))
+
+
+@pytest.fixture
+def moto_env(moto_endpoint) -> dict[str, str]:
+    return {**DUMMY_CREDENTIALS, "S3_ENDPOINT_URL": moto_endpoint}
