@@ -97,6 +97,15 @@ def test_no_published_silver_is_one_clear_error(deployment):
     assert "error: no published silver" in done.stderr
 
 
+def test_a_published_table_that_cannot_be_read_is_one_clear_error(deployment, ecb):
+    deployment.publish("silver-gone", ecb("2024-03-01", "2024-03-08"))
+    (deployment.lake_dir / "silver/runs/silver-gone/fct_rates.parquet").unlink()
+    done = deployment.run("makerates-gold", "sync")
+    assert done.returncode == 3, done.stderr
+    assert "error: cannot read the published silver table" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_sync_command_reports_counts_to_kestra(deployment, ecb):
     march = ecb("2024-03-01", "2024-03-31")
     deployment.publish("silver-cli", march)

@@ -111,16 +111,20 @@ class SilverTable:
     def __init__(self, settings: Settings, published: Published):
         self.published = published
         self.con = connect(settings)
-        columns = dict(
-            self._fetch("select column_name, column_type from (describe select * from "
-                        "read_parquet($uri))", uri=published.table_uri)
-        )  # fmt: skip
-        if not str(columns.get("rate", "")).startswith("DECIMAL") or "source" not in columns:
-            raise UpstreamError(
-                f"{published.table_uri}: columns {columns}; silver's contract is rate "
-                "DECIMAL(38,18) and a source column"
-            )
-        self._fetch(_LOAD, uri=published.table_uri)
+        try:
+            columns = dict(
+                self._fetch("select column_name, column_type from (describe select * from "
+                            "read_parquet($uri))", uri=published.table_uri)
+            )  # fmt: skip
+            if not str(columns.get("rate", "")).startswith("DECIMAL") or "source" not in columns:
+                raise UpstreamError(
+                    f"{published.table_uri}: columns {columns}; silver's contract is rate "
+                    "DECIMAL(38,18) and a source column"
+                )
+            self._fetch(_LOAD, uri=published.table_uri)
+        except BaseException:
+            self.con.close()
+            raise
 
     def __enter__(self) -> SilverTable:
         return self
@@ -153,7 +157,9 @@ class SilverTable:
         """The served days of `years`, as exact Decimals."""
         days: dict[str, Day] = {}
         for day, currency, rate, source in self._fetch(_DAYS, years=years):
-            found = days.get(day) or days.setdefault(day, Day(rates={}, sources={}))
+            found = days.get(day)
+            if found is None:
+                found = days[day] = Day(rates={}, sources={})
             found.rates[currency] = Decimal(rate)
             if source != ECB:
                 found.sources[currency] = source
