@@ -232,7 +232,7 @@ class DynamoHotStore:
         pool = ThreadPoolExecutor(workers, thread_name_prefix="batch-write")
         try:
             for done in [pool.submit(self._write_batch, table, batch) for batch in batches]:
-                done.result()  # the first failure is raised; the batches not started are not
+                done.result()  # raises the first failure; shutdown cancels what has not started
         finally:
             pool.shutdown(cancel_futures=True)
         return len(wires)
