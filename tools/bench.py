@@ -13,7 +13,8 @@ against its compiled SQL run directly in DuckDB, and each stage's installed depe
 
     uv run python tools/bench.py [--quick] [--out bench-results/bench.json] [--setup embedded|aws]
 
-Peak RSS per stage comes from os.wait4() on that stage's own process (its rusage alone).
+Peak RSS per stage is that stage's own process's, through /usr/bin/time (os.wait4() when it
+is missing).
 Progress goes to stderr as plain lines; the table to stdout.
 """
 
