@@ -180,6 +180,8 @@ class FaultProxy:
             answer = connection.getresponse()
             payload = answer.read()
             kept = [(k, v) for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP]
+            if method == "HEAD" and answer.getheader("Content-Length"):
+                kept.append(("Content-Length", answer.getheader("Content-Length")))  # not 0
             return answer.status, kept, payload
         finally:
             connection.close()
@@ -253,7 +255,10 @@ class FaultProxy:
                         self.send_header(name, value)
                 if crc:  # botocore checks DynamoDB answers against this header
                     self.send_header("x-amz-crc32", str(zlib.crc32(payload) & 0xFFFFFFFF))
-                self.send_header("Content-Length", str(len(payload)))
+                if self.command != "HEAD" or not any(
+                    k.lower() == "content-length" for k, _ in headers
+                ):
+                    self.send_header("Content-Length", str(len(payload)))
                 if truncate:
                     self.send_header("Connection", "close")
                 self.end_headers()

@@ -8,21 +8,30 @@ after a fault must converge to.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
+import re
 import shutil
+import socket
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import boto3
-import duckdb
 from ecb_mirror import History
-from fault_proxy import FaultProxy
+from fault_proxy import Fault, FaultProxy
+from makerates_core.duck import connect
+from makerates_core.events import recent_runs
+from makerates_core.hotstore import open_store, table_name
+from makerates_core.lake import Lake
+from makerates_core.settings import Settings
 from services import DUMMY_CREDENTIALS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +49,9 @@ ECB = History.shipped().by_day()
 # The ECB and its backup: gold then serves exactly the ECB's numbers, which the checks compare
 # against (ExchangeRate-API adds currencies the ECB does not publish).
 SOURCES = "ecb,frankfurter"
+# The checks read S3 and DynamoDB at these endpoints, not through the fault proxy.
+DIRECT_S3 = "CHAOS_S3_DIRECT_ENDPOINT"
+DIRECT_DYNAMODB = "CHAOS_DYNAMODB_DIRECT_ENDPOINT"
 
 
 def ecb_days(last: str) -> list[str]:
@@ -108,7 +120,7 @@ def bronze_files(deployment: Deployment) -> dict[str, str]:
             if p.is_file()
         }
     bucket, _, prefix = url[5:].partition("/")
-    s3 = s3_client(deployment.env)
+    s3 = s3_client(direct(deployment).s3_endpoint_url)
     listing = {}
     for page in s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=f"{prefix}/bronze/"
@@ -130,7 +142,7 @@ def served(deployment: Deployment) -> dict[str, dict[str, str]]:
     """Gold's day items: {day: {currency: rate as published}}."""
     return {
         item["sk"]: {c: str(v) for c, v in item["rates"].items()}
-        for item in deployment.hot_items()
+        for item in gold_items(deployment)
         if item["pk"] == "RATES"
     }
 
@@ -147,25 +159,40 @@ def bad_rows(gold: dict[str, dict[str, str]]) -> int:
     )
 
 
+def direct(deployment: Deployment) -> Settings:
+    """The deployment's settings, with S3 reached directly (not through a fault proxy)."""
+    settings = Settings.from_env(deployment.env)
+    return dataclasses.replace(
+        settings,
+        s3_endpoint_url=deployment.env.get(DIRECT_S3, settings.s3_endpoint_url),
+        dynamodb_endpoint_url=deployment.env.get(DIRECT_DYNAMODB, settings.dynamodb_endpoint_url),
+    )
+
+
+def gold_items(deployment: Deployment) -> list[dict[str, Any]]:
+    """Every item of the hot tier's rates table (read without the fault proxy)."""
+    settings = direct(deployment)
+    store, table = open_store(settings), table_name(settings, "rates")
+    return [item for pk in ("RATES", "META", "LATEST") for item in store.query(table, pk)]
+
+
 def silver_rows(deployment: Deployment) -> list[tuple[str, str, str]]:
-    """The published fct_rates of an embedded lake: (day, currency, rate) sorted."""
-    lake = Path(deployment.env["LAKE_URL"])
-    published = json.loads((lake / "silver" / "published.json").read_text())
-    path = lake / published["tables"]["fct_rates"]
-    rows = duckdb.sql(
-        f"select rate_date::varchar, currency, rate::varchar from read_parquet('{path}') "
-        "order by 1, 2"
-    ).fetchall()
+    """The published fct_rates: (day, currency, rate) sorted."""
+    settings = direct(deployment)
+    lake = Lake(settings)
+    published = json.loads(lake.read_text("silver/published.json"))
+    uri = lake.uri(published["tables"]["fct_rates"])
+    with connect(settings) as con:
+        rows = con.execute(
+            "select rate_date::varchar, currency, rate::varchar from read_parquet(?) order by 1, 2",
+            [uri],
+        ).fetchall()
     return [tuple(r) for r in rows]
 
 
 def failed_events(deployment: Deployment, run_id: str) -> list[dict[str, Any]]:
     """The `failed` events of a run in the runs table (what `makerates runs` lists)."""
-    from makerates_core.events import recent_runs
-    from makerates_core.hotstore import open_store
-    from makerates_core.settings import Settings
-
-    settings = Settings.from_env(deployment.env)
+    settings = direct(deployment)
     return [
         event
         for run in recent_runs(settings, open_store(settings))
@@ -223,7 +250,7 @@ class Before:
 
 
 def snapshot(deployment: Deployment) -> Before:
-    return Before(bronze_files(deployment), deployment.hot_items())
+    return Before(bronze_files(deployment), gold_items(deployment))
 
 
 def check_failed_run(
@@ -233,8 +260,10 @@ def check_failed_run(
     record: ChaosRecord,
     stage: str,
     exit_code: int,
+    event: bool = True,
 ) -> str:
-    """Promises 1, 2 and 4 after a run that must fail at `stage` with `exit_code`."""
+    """Promises 1, 2 and 4 after a run that must fail at `stage` with `exit_code` (and, with
+    `event`, record a `failed` run event: test_known_gaps covers the failures that do not)."""
     assert run.failed_stage == stage, {
         s: (r.returncode, r.stderr[-800:]) for s, r in run.results.items()
     }
@@ -242,9 +271,10 @@ def check_failed_run(
     line = one_error_line(failure)
     record.see(f"{stage} exit {failure.returncode}: {line[7:]}")
     assert failure.returncode == exit_code, failure.stderr[-2000:]
-    assert failed_events(deployment, run.run_id), "no failed run event recorded"
+    if event:
+        assert failed_events(deployment, run.run_id), "no failed run event recorded"
     assert_bronze_kept(before.bronze, bronze_files(deployment))
-    assert deployment.hot_items() == before.gold, "a failed run changed gold"
+    assert gold_items(deployment) == before.gold, "a failed run changed gold"
     record.bad_rows = bad_rows(served(deployment))
     return line
 
@@ -261,19 +291,118 @@ def check_converged(deployment: Deployment, reference: dict[str, Any], record: C
     assert record.rows_lost == 0 and record.bad_rows == 0
 
 
-def s3_client(env: dict[str, str]):
+def s3_client(endpoint: str):
     return boto3.client(
         "s3",
-        endpoint_url=env["S3_ENDPOINT_URL"],
+        endpoint_url=endpoint,
         region_name=DUMMY_CREDENTIALS["AWS_REGION"],
         aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
 
 
-def upload_lake(folder: Path, env: dict[str, str], bucket: str, prefix: str = "lake") -> None:
+def upload_lake(folder: Path, endpoint: str, bucket: str, prefix: str = "lake") -> None:
     """Copy an embedded lake into a bucket: the layout is the same in both."""
-    s3 = s3_client(env)
+    s3 = s3_client(endpoint)
     for path in sorted(folder.rglob("*")):
         if path.is_file():
             s3.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(folder)}")
+
+
+# --- bad data: rewrites of the ECB's XML on the way -----------------------------------------
+
+ECB_XML = r"^/stats/eurofxref/.*\.xml$"
+Pairs = list[tuple[str, str]]
+
+
+def edit_day(day: str, edit: Callable[[Pairs], Pairs], copy_to: str | None = None):
+    """A rewrite of an ECB XML document: `edit` the (currency, rate) pairs of `day`; with
+    `copy_to`, add the edited day again as that day, before the others (a newer day)."""
+    block = re.compile(rf"(\t\t<Cube time=')({day})('>\n)(.*?)(\t\t</Cube>\n)", re.S)
+
+    def cube(match: re.Match, when: str) -> str:
+        pairs = edit(re.findall(r"currency='(\w+)' rate='([^']*)'", match.group(4)))
+        lines = "".join(f"\t\t\t<Cube currency='{c}' rate='{r}'/>\n" for c, r in pairs)
+        return f"{match.group(1)}{when}{match.group(3)}{lines}{match.group(5)}"
+
+    def rewrite(body: bytes) -> bytes:
+        text = body.decode()
+        found = block.search(text)
+        if found is None:
+            return body
+        new = cube(found, day)
+        if copy_to:
+            new = cube(found, copy_to) + (new if copy_to != day else found.group(0))
+        return (text[: found.start()] + new + text[found.end() :]).encode()
+
+    return rewrite
+
+
+def set_rate(currency: str, value: Callable[[str], str]) -> Callable[[Pairs], Pairs]:
+    return lambda pairs: [(c, value(r) if c == currency else r) for c, r in pairs]
+
+
+def times(factor: str) -> Callable[[str], str]:
+    return lambda rate: str(Decimal(rate) * Decimal(factor))
+
+
+FUTURE = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+
+
+def stopped_then_corrected(lake, sources, reference, record, edit, test_name: str) -> None:
+    """NEW_DAY edited by `edit`: silver's test `test_name` (a regex) stops the run; then the
+    ECB re-publishes the day right, and a plain re-run must converge."""
+    sources.add(Fault("rewrite", path=ECB_XML, rewrite=edit_day(NEW_DAY, edit)))
+    before = snapshot(lake)
+    run = attempt(lake)
+    line = check_failed_run(lake, before, run, record, "silver", 1)
+    assert re.search(test_name, line), line
+    assert "gold left unchanged" in line
+
+    sources.clear()
+    again = attempt(lake)
+    assert again.failed_stage is None, again.failure.stderr[-2000:]
+    check_converged(lake, reference, record)
+    record.see("the re-published day flowed through; converged")
+
+
+# --- the lake on S3 ---------------------------------------------------------------------
+
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied</Message><RequestId>chaos</RequestId></Error>"
+)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Each lake fault: the environment it runs with, the faults the S3 proxy injects, and what its
+# error line must say.
+LAKE_FAULTS = {
+    "endpoint-down": (
+        lambda: {"S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port()}"},
+        [],
+        "s3_endpoint_url",
+    ),
+    "bucket-missing": (
+        lambda: {"LAKE_URL": f"s3://missing-{uuid.uuid4().hex[:8]}/lake"},
+        [],
+        "does not exist",
+    ),
+    "access-denied": (
+        dict,
+        [
+            Fault(
+                "status",
+                status=403,
+                body=ACCESS_DENIED,
+                headers={"Content-Type": "application/xml"},
+            )
+        ],
+        "access denied",
+    ),
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -17,15 +18,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # chaos_helpers
 
 from chaos_helpers import (
     BASE_DAY,
+    DIRECT_S3,
     NEW_DAY,
     REPO,
     ChaosRecord,
     Deployment,
     embedded,
     proxied_env,
+    s3_client,
     seed,
     served,
     silver_rows,
+    upload_lake,
 )
 from fault_proxy import FaultProxy
 from services import DUMMY_CREDENTIALS
@@ -153,3 +157,22 @@ def lake(tmp_path, baseline, reference, sources, ecb_mirror) -> Deployment:
 @pytest.fixture
 def moto_env(moto_endpoint) -> dict[str, str]:
     return {**DUMMY_CREDENTIALS, "S3_ENDPOINT_URL": moto_endpoint}
+
+
+@pytest.fixture
+def s3(moto_endpoint):
+    with FaultProxy(moto_endpoint) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def s3_lake(lake, baseline, moto_endpoint, s3):
+    """The baseline deployment with its lake in a bucket, reached through the `s3` proxy."""
+    bucket = f"chaos-{uuid.uuid4().hex[:12]}"
+    s3_client(moto_endpoint).create_bucket(Bucket=bucket)
+    upload_lake(baseline / "lake", moto_endpoint, bucket)
+    lake.env.update(DUMMY_CREDENTIALS)
+    lake.env.update(
+        LAKE_URL=f"s3://{bucket}/lake", S3_ENDPOINT_URL=s3.url, **{DIRECT_S3: moto_endpoint}
+    )
+    return lake

@@ -19,6 +19,7 @@ from chaos_helpers import (
     attempt,
     check_converged,
     check_failed_run,
+    served,
     snapshot,
 )
 from fault_proxy import Fault
@@ -200,11 +201,7 @@ def test_truncated_zip(lake, sources, reference, chaos_report, fault):
     sources.clear()
     again = attempt(lake, "backfill", *OLD_DAYS, env=_only("ecb"))
     assert again.failed_stage is None, again.failure.stderr[-2000:]
-    gold = {
-        item["sk"]: {c: str(v) for c, v in item["rates"].items()}
-        for item in lake.hot_items()
-        if item["pk"] == "RATES"
-    }
+    gold = served(lake)
     old = {d: r for d, r in ECB.items() if OLD_DAYS[0] <= d <= OLD_DAYS[1]}
     chaos_report.rows_lost = sum(1 for d, r in old.items() for c in r if c not in gold.get(d, {}))
     chaos_report.bad_rows = sum(
