@@ -41,6 +41,13 @@ ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
 MARTS = ("fct_rates", "fct_rate_flags", "fct_rates_calendar", "fct_cross_rates_latest")
 STATE = "int_rates__unioned"  # what the next run starts from (see its model)
+# dbt's unit tests check the models' logic on fixed fixtures, so they gate code changes, not
+# data: they run in CI (tests/test_dbt_unit_tests.py), not on every production build, as
+# dbt recommends. Data tests, singular tests and freshness gate every run.
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+# The models with `--empty` (zero-row inputs, so the unit tests can read their parents'
+# columns), then every test: the unit tests are what this is for.
+UNIT_TESTS = ["build", "--empty"]
 
 
 class SilverTestsFailed(UserError):
@@ -315,7 +322,7 @@ def build(
             raise SilverTestsFailed(failure_line(parsed))
         try:
             check_freshness(settings, work, parsed.result, tables)
-            outcome = invoke_dbt(["build"], settings, work, manifest=parsed.result, inputs=inputs)
+            outcome = invoke_dbt(BUILD, settings, work, manifest=parsed.result, inputs=inputs)
             flagged = any(r["status"] in ("fail", "warn") for r in outcome.results)
             samples = failing_rows(settings, work, parsed.result, outcome) if flagged else {}
         finally:

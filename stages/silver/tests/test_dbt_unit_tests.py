@@ -1,0 +1,34 @@
+"""dbt's unit tests (the `unit_tests:` of every model's YAML): the models' logic on fixed
+fixtures — de-duplication, fallback, consensus, re-basing, the calendar. They gate code
+changes here, in CI; production builds leave them out (runner.BUILD)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from makerates_core.settings import Settings
+from makerates_silver.runner import UNIT_TESTS, invoke_dbt, work_dir
+
+
+def test_every_dbt_unit_test_passes(silver_env, bronze):
+    bronze.load(bronze.rows("2024-03-15", "2024-03-15", datetime.now(UTC)))  # sources to bind
+    settings = Settings.from_env()
+    (silver_env / "silver" / "runs" / settings.run_id).mkdir(parents=True)
+    with work_dir(settings) as work:
+        outcome = invoke_dbt(UNIT_TESTS, settings, work)
+
+    ran = {
+        r["unique_id"].rsplit(".", 1)[-1]: r["status"]
+        for r in outcome.results
+        if r["unique_id"].startswith("unit_test.")
+    }
+    assert len(ran) >= 11, ran
+    assert {name for name, status in ran.items() if status != "pass"} == set(), ran
+    assert outcome.success
+    assert {
+        "stg_ecb__rates_newest_extraction_wins",
+        "fct_rates_ecb_first_then_frankfurter_fills_a_missing_day",
+        "fct_rates_consensus_flags_a_deviation_above_the_threshold_and_keeps_the_row",
+        "stg_exchangerate_api__rates_rebases_usd_to_eur_exactly",
+        "fct_rates_calendar_carries_forward_up_to_the_limit",
+    } <= set(ran)
