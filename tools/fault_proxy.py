@@ -2,7 +2,7 @@
 
 It sits in front of any HTTP upstream (the source mirror, moto's S3/DynamoDB server) and
 forwards every request unchanged, except those a scripted `Fault` matches (method, path with
-query, Host and `X-Amz-Target` regexes), which it answers with the fault instead:
+query, Host, `X-Amz-Target` and request-body regexes), which it answers with the fault instead:
 
 - `status`      answer `status` (and `body`, `headers`, e.g. Retry-After) without forwarding
 - `delay`       wait `delay` seconds, then forward (a read timeout when longer than the client's)
@@ -75,6 +75,7 @@ class Fault:
     path: str | None = None
     host: str | None = None
     target: str | None = None  # the X-Amz-Target header
+    payload: str | None = None  # the request body (e.g. a DynamoDB table name)
     status: int = 500
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -90,8 +91,10 @@ class Fault:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown fault action {self.action!r}; use one of {ACTIONS}")
 
-    def matches(self, method: str, path: str, host: str, target: str) -> bool:
+    def matches(self, method: str, path: str, host: str, target: str, body: bytes) -> bool:
         pairs = ((self.method, method), (self.path, path), (self.host, host), (self.target, target))
+        if self.payload is not None and not re.search(self.payload.encode(), body):
+            return False
         return all(rx is None or re.search(rx, value) for rx, value in pairs)
 
     def fires(self) -> bool:
@@ -159,11 +162,11 @@ class FaultProxy:
             and (target is None or re.search(target, r.target))
         )
 
-    def _pick(self, method: str, path: str, host: str, target: str) -> Fault | None:
+    def _pick(self, method: str, path: str, host: str, target: str, body: bytes) -> Fault | None:
         with self._lock:
             chosen = None
             for fault in self.faults:
-                if fault.matches(method, path, host, target) and fault.fires():
+                if fault.matches(method, path, host, target, body) and fault.fires():
                     chosen = fault
                     break
             self.requests.append(
@@ -197,7 +200,7 @@ class FaultProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 target = self.headers.get("X-Amz-Target", "")
                 host = self.headers.get("Host", "")
-                fault = proxy._pick(self.command, self.path, host, target)
+                fault = proxy._pick(self.command, self.path, host, target, body)
                 action = fault.action if fault else None
                 if action == "delay":
                     proxy._stopping.wait(fault.delay)
