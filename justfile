@@ -51,6 +51,10 @@ serve PORT="8080":
 bench *ARGS:
     uv run --locked python tools/bench.py {{ ARGS }}
 
+# Fault-injection suite (tests/chaos): prints fault / expected / observed / rows lost / bad rows published, writes bench-results/chaos.json
+chaos *ARGS:
+    uv run --locked pytest -m chaos tests/chaos {{ ARGS }}
+
 # Build the dbt docs site (lineage graph) locally
 docs:
     uv run --locked makerates-silver docs

@@ -15,7 +15,9 @@ import json
 import re
 import shutil
 import socket
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from makerates_core.events import recent_runs
 from makerates_core.hotstore import open_store, table_name
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings
+from makerates_silver.runner import default_work_dir
 from services import DUMMY_CREDENTIALS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -247,6 +250,31 @@ def attempt(
 class Before:
     bronze: dict[str, str]
     gold: list[dict[str, Any]]
+
+
+def start(deployment: Deployment, *command: str, **env: str) -> subprocess.Popen:
+    """A stage started in the background (to be killed, or raced)."""
+    return subprocess.Popen(
+        [str(integration.BIN / command[0]), *command[1:]],
+        cwd=deployment.workdir,
+        env={**deployment.env, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def default_silver_work_dir(deployment: Deployment) -> Path:
+    """Where silver keeps its work folder (and lock) for this deployment's lake."""
+    folder = default_work_dir(Settings.from_env(deployment.env)).name
+    return Path(deployment.env["XDG_CACHE_HOME"]) / "makerates" / "silver" / folder
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
 
 
 def snapshot(deployment: Deployment) -> Before:

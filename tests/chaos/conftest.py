@@ -4,6 +4,7 @@ sources, and the report `just chaos` prints (and writes to bench-results/chaos.j
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # chaos_helpers
 
 from chaos_helpers import (
     BASE_DAY,
+    DIRECT_DYNAMODB,
     DIRECT_S3,
     NEW_DAY,
     REPO,
@@ -175,4 +177,28 @@ def s3_lake(lake, baseline, moto_endpoint, s3):
     lake.env.update(
         LAKE_URL=f"s3://{bucket}/lake", S3_ENDPOINT_URL=s3.url, **{DIRECT_S3: moto_endpoint}
     )
+    return lake
+
+
+@pytest.fixture
+def dynamodb(moto_endpoint):
+    with FaultProxy(moto_endpoint) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def hot(lake, reference, dynamodb, moto_endpoint):
+    """Gold on DynamoDB holding the baseline; the lake then publishes the reference's silver."""
+    lake.env.update(DUMMY_CREDENTIALS)
+    lake.env.update(
+        HOT_STORE="dynamodb",
+        DYNAMODB_ENDPOINT_URL=dynamodb.url,
+        TABLE_PREFIX=f"chaos{uuid.uuid4().hex[:8]}_",
+        **{DIRECT_DYNAMODB: moto_endpoint},
+    )
+    lake.run("makerates-gold", "sync")
+    lake_dir = lake.workdir.parent / "lake"
+    shutil.rmtree(lake_dir)
+    shutil.copytree(reference["root"] / "lake", lake_dir)
+    dynamodb.requests.clear()
     return lake

@@ -5,12 +5,10 @@ proxy; silver's published table is the reference's (the new days), gold held the
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
 from chaos_helpers import (
-    DIRECT_DYNAMODB,
     NEW_DAY,
     bad_rows,
     check_converged,
@@ -20,39 +18,14 @@ from chaos_helpers import (
     served,
     snapshot,
 )
-from fault_proxy import Fault, FaultProxy
+from fault_proxy import Fault
 from makerates_core.errors import UserError
 from makerates_core.hotstore import DynamoHotStore
 from makerates_core.settings import Settings
-from services import DUMMY_CREDENTIALS
 
 pytestmark = pytest.mark.chaos
 
 BATCH_WRITE = r"\.BatchWriteItem$"
-
-
-@pytest.fixture
-def dynamodb(moto_endpoint):
-    with FaultProxy(moto_endpoint) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def hot(lake, reference, dynamodb, moto_endpoint):
-    """Gold on DynamoDB holding the baseline; the lake then publishes the reference's silver."""
-    lake.env.update(DUMMY_CREDENTIALS)
-    lake.env.update(
-        HOT_STORE="dynamodb",
-        DYNAMODB_ENDPOINT_URL=dynamodb.url,
-        TABLE_PREFIX=f"chaos{uuid.uuid4().hex[:8]}_",
-        **{DIRECT_DYNAMODB: moto_endpoint},
-    )
-    lake.run("makerates-gold", "sync")
-    lake_dir = lake.workdir.parent / "lake"
-    shutil.rmtree(lake_dir)
-    shutil.copytree(reference["root"] / "lake", lake_dir)
-    dynamodb.requests.clear()
-    return lake
 
 
 def sync(hot, **env):
