@@ -123,12 +123,6 @@ def test_hot_tier_endpoint_with_a_password(env):
     assert f"hot:***@127.0.0.1:{port}" in assert_no_secret(done)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/src/makerates_core/events.py stage_run stores str(exc) unredacted in the runs "
-    "table, and `makerates runs` (stages/gold/src/makerates_gold/reader_cli.py) prints it "
-    "without the redacting stream; remove this mark once either redacts",
-)
 def test_a_failed_runs_stored_error_is_redacted(env):
     url = f"http://reader:{SECRETS['password']}@127.0.0.1:{closed_port()}/v6/{SECRETS['url_key']}"
     failed = run_stage({**env, "ECB_BASE_URL": url}, "makerates-bronze", "run")

@@ -18,6 +18,7 @@ from typing import Any
 
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
+from makerates_core.logs import redact
 from makerates_core.settings import Settings
 
 log = logging.getLogger("makerates")
@@ -58,7 +59,7 @@ class StageRun:
             "counts": {k: int(v) for k, v in self.counts.items()},
         }
         if error:
-            item["error"] = error
+            item["error"] = redact(error)  # the runs table is read by people and APIs
         try:
             self.store.ensure_table(self.table)
             self.store.put_items(self.table, [item])
