@@ -319,6 +319,24 @@ def check_converged(deployment: Deployment, reference: dict[str, Any], record: C
     assert record.rows_lost == 0 and record.bad_rows == 0
 
 
+def rerun_converges(
+    deployment: Deployment, reference: dict[str, Any], record: ChaosRecord, *bronze_args: str
+) -> None:
+    """The fault lifted: the whole pipeline again, which must converge (promise 3)."""
+    again = attempt(deployment, *bronze_args)
+    assert again.failed_stage is None, again.failure.stderr[-2000:]
+    check_converged(deployment, reference, record)
+    record.see("re-run converged")
+
+
+def resync_converges(hot: Deployment, reference: dict[str, Any], record: ChaosRecord) -> None:
+    """The fault lifted: gold's sync again, which must converge (promise 3)."""
+    again = hot.run("makerates-gold", "sync", check=False)
+    assert again.returncode == 0, again.stderr[-2000:]
+    check_converged(hot, reference, record)
+    record.see("re-sync converged")
+
+
 def s3_client(endpoint: str):
     return boto3.client(
         "s3",

@@ -157,42 +157,32 @@ def lake(tmp_path, baseline, reference, sources, ecb_mirror) -> Deployment:
 
 
 @pytest.fixture
-def moto_env(moto_endpoint) -> dict[str, str]:
-    return {**DUMMY_CREDENTIALS, "S3_ENDPOINT_URL": moto_endpoint}
-
-
-@pytest.fixture
-def s3(moto_endpoint):
+def moto_proxy(moto_endpoint) -> Iterator[FaultProxy]:
+    """A fault proxy in front of moto's S3 and DynamoDB."""
     with FaultProxy(moto_endpoint) as proxy:
         yield proxy
 
 
 @pytest.fixture
-def s3_lake(lake, baseline, moto_endpoint, s3):
-    """The baseline deployment with its lake in a bucket, reached through the `s3` proxy."""
+def s3_lake(lake, baseline, moto_endpoint, moto_proxy):
+    """The baseline deployment with its lake in a bucket, reached through `moto_proxy`."""
     bucket = f"chaos-{uuid.uuid4().hex[:12]}"
     s3_client(moto_endpoint).create_bucket(Bucket=bucket)
     upload_lake(baseline / "lake", moto_endpoint, bucket)
     lake.env.update(DUMMY_CREDENTIALS)
     lake.env.update(
-        LAKE_URL=f"s3://{bucket}/lake", S3_ENDPOINT_URL=s3.url, **{DIRECT_S3: moto_endpoint}
+        LAKE_URL=f"s3://{bucket}/lake", S3_ENDPOINT_URL=moto_proxy.url, **{DIRECT_S3: moto_endpoint}
     )
     return lake
 
 
 @pytest.fixture
-def dynamodb(moto_endpoint):
-    with FaultProxy(moto_endpoint) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def hot(lake, reference, dynamodb, moto_endpoint):
+def hot(lake, reference, moto_proxy, moto_endpoint):
     """Gold on DynamoDB holding the baseline; the lake then publishes the reference's silver."""
     lake.env.update(DUMMY_CREDENTIALS)
     lake.env.update(
         HOT_STORE="dynamodb",
-        DYNAMODB_ENDPOINT_URL=dynamodb.url,
+        DYNAMODB_ENDPOINT_URL=moto_proxy.url,
         TABLE_PREFIX=f"chaos{uuid.uuid4().hex[:8]}_",
         **{DIRECT_DYNAMODB: moto_endpoint},
     )
@@ -200,5 +190,5 @@ def hot(lake, reference, dynamodb, moto_endpoint):
     lake_dir = lake.workdir.parent / "lake"
     shutil.rmtree(lake_dir)
     shutil.copytree(reference["root"] / "lake", lake_dir)
-    dynamodb.requests.clear()
+    moto_proxy.requests.clear()
     return lake

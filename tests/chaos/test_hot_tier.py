@@ -15,6 +15,7 @@ from chaos_helpers import (
     failed_events,
     gold_items,
     one_error_line,
+    resync_converges,
     served,
     snapshot,
 )
@@ -39,29 +40,33 @@ def gold_run(hot):
     return run_id, result
 
 
-def converges(hot, reference, record) -> None:
-    result = sync(hot)
-    assert result.returncode == 0, result.stderr[-2000:]
-    check_converged(hot, reference, record)
-    record.see("re-run converged")
-
-
-@pytest.mark.fault("DynamoDB throttles 4 BatchWriteItems", "backs off, retries; exit 0")
-def test_throttling_then_recovery(hot, dynamodb, reference, chaos_report):
-    fault = dynamodb.add(Fault("throttle", target=BATCH_WRITE, times=4))
+@pytest.mark.parametrize(
+    ("name", "fault"),
+    [
+        ("DynamoDB throttles 4 BatchWriteItems", Fault("throttle", target=BATCH_WRITE, times=4)),
+        (
+            "BatchWriteItem leaves items unprocessed 3 times",
+            Fault("unprocessed", target=BATCH_WRITE, keep=1, times=3),
+        ),
+    ],
+    ids=["throttled", "unprocessed"],
+)
+def test_transient_write_faults(hot, moto_proxy, reference, chaos_report, name, fault):
+    chaos_report.fault, chaos_report.expected = name, "backs off, re-sends; exit 0, converged"
+    moto_proxy.add(fault)
     _, result = gold_run(hot)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert fault.injected == 4
-    chaos_report.see("4 throttled writes retried; exit 0")
+    assert fault.injected == fault.times
+    chaos_report.see(f"{fault.injected} writes answered with the fault, re-sent; exit 0")
     check_converged(hot, reference, chaos_report)
 
 
 @pytest.mark.fault(
     "DynamoDB throttles every write to the rates table", "gold exit 3, one line, gold unchanged"
 )
-def test_throttled_for_good(hot, dynamodb, reference, chaos_report):
+def test_throttled_for_good(hot, moto_proxy, reference, chaos_report):
     rates = hot.env["TABLE_PREFIX"] + "rates"
-    dynamodb.add(Fault("throttle", target=BATCH_WRITE, payload=f'"{rates}"'))
+    moto_proxy.add(Fault("throttle", target=BATCH_WRITE, payload=f'"{rates}"'))
     before = snapshot(hot)
     run_id, result = gold_run(hot)
     line = one_error_line(result)
@@ -70,28 +75,18 @@ def test_throttled_for_good(hot, dynamodb, reference, chaos_report):
     assert gold_items(hot) == before.gold
     assert failed_events(hot, run_id)
     chaos_report.bad_rows = bad_rows(served(hot))
-    dynamodb.clear()
-    converges(hot, reference, chaos_report)
-
-
-@pytest.mark.fault("BatchWriteItem leaves items unprocessed", "re-sent until written; exit 0")
-def test_unprocessed_items(hot, dynamodb, reference, chaos_report):
-    fault = dynamodb.add(Fault("unprocessed", target=BATCH_WRITE, keep=1, times=3))
-    _, result = gold_run(hot)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert fault.injected == 3
-    chaos_report.see("3 answers with UnprocessedItems, the rest re-sent; exit 0")
-    check_converged(hot, reference, chaos_report)
+    moto_proxy.clear()
+    resync_converges(hot, reference, chaos_report)
 
 
 @pytest.mark.fault(
     "DynamoDB down in the middle of a sync (after the day items)",
     "gold exit 3, one line; whole tested days only; re-run converges",
 )
-def test_endpoint_down_mid_sync(hot, dynamodb, reference, chaos_report):
+def test_endpoint_down_mid_sync(hot, moto_proxy, reference, chaos_report):
     # BatchWriteItems of a sync: the `started` event, the day items, the currencies item, the
     # watermark, the `succeeded` event; from the third on the connection is reset.
-    dynamodb.add(Fault("reset", target=BATCH_WRITE, after=2))
+    moto_proxy.add(Fault("reset", target=BATCH_WRITE, after=2))
     before = snapshot(hot)
     run_id, result = gold_run(hot)
     line = one_error_line(result)
@@ -106,15 +101,15 @@ def test_endpoint_down_mid_sync(hot, dynamodb, reference, chaos_report):
     chaos_report.bad_rows = bad_rows(gold)
     assert chaos_report.bad_rows == 0
     assert all(gold[d] == reference["served"][d] for d in changed)  # whole days, never part
-    dynamodb.clear()
-    converges(hot, reference, chaos_report)
+    moto_proxy.clear()
+    resync_converges(hot, reference, chaos_report)
 
 
 @pytest.mark.fault(
     "an item over DynamoDB's 400 KB",
     "one-line error before any write (cannot come from silver: ISO codes only)",
 )
-def test_oversized_item_is_refused_before_writing(hot, dynamodb, chaos_report):
+def test_oversized_item_is_refused_before_writing(hot, moto_proxy, chaos_report):
     settings = Settings.from_env(hot.env)
     store = DynamoHotStore(settings)
     table = f"{settings.table_prefix}rates"
@@ -125,6 +120,6 @@ def test_oversized_item_is_refused_before_writing(hot, dynamodb, chaos_report):
     message = str(refused.value)
     chaos_report.see(f"refused: {message}")
     assert "\n" not in message and "400 KB" in message
-    assert dynamodb.count(target=BATCH_WRITE) == 0
+    assert moto_proxy.count(target=BATCH_WRITE) == 0
     assert gold_items(hot) == before
     chaos_report.rows_lost = chaos_report.bad_rows = 0

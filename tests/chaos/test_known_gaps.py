@@ -68,7 +68,7 @@ def test_a_future_dated_document_does_not_block_later_runs(lake, sources, refere
 
 
 @pytest.mark.parametrize("name", list(LAKE_FAULTS))
-def test_a_lake_failure_is_recorded_as_a_failed_run(s3_lake, s3, chaos_report, name):
+def test_a_lake_failure_is_recorded_as_a_failed_run(s3_lake, moto_proxy, chaos_report, name):
     """Gap: bronze (cli.main) and silver (runner.run) call `Lake(settings).check()` before
     `stage_run(...)` opens the run, so an unusable lake ends in exit 3 and one good line, but
     no `started`/`failed` event: `makerates runs` and the API never show the failure.
@@ -77,7 +77,7 @@ def test_a_lake_failure_is_recorded_as_a_failed_run(s3_lake, s3, chaos_report, n
     chaos_report.fault = f"S3 {name.replace('-', ' ')}: the run event"
     chaos_report.expected = "a `failed` event in the runs table"
     for fault in faults:
-        s3.add(fault)
+        moto_proxy.add(fault)
     run = attempt(s3_lake, env=env())
     assert run.failed_stage == "bronze" and run.failure.returncode == 3
     events = failed_events(s3_lake, run.run_id)

@@ -9,9 +9,9 @@ import pytest
 from chaos_helpers import (
     LAKE_FAULTS,
     attempt,
-    check_converged,
     check_failed_run,
     direct,
+    rerun_converges,
     snapshot,
 )
 from fault_proxy import Fault
@@ -20,35 +20,28 @@ from makerates_core.lake import Lake
 pytestmark = pytest.mark.chaos
 
 
-def converges(s3_lake, reference, record) -> None:
-    again = attempt(s3_lake)
-    assert again.failed_stage is None, again.failure.stderr[-2000:]
-    check_converged(s3_lake, reference, record)
-    record.see("re-run converged")
-
-
 @pytest.mark.parametrize("name", list(LAKE_FAULTS))
-def test_lake_unusable(s3_lake, s3, reference, chaos_report, name):
+def test_lake_unusable(s3_lake, moto_proxy, reference, chaos_report, name):
     env, faults, phrase = LAKE_FAULTS[name]
     chaos_report.fault = f"S3 {name.replace('-', ' ')}"
     chaos_report.expected = "bronze exit 3, one line, bronze and gold unchanged; re-run converges"
     for fault in faults:
-        s3.add(fault)
+        moto_proxy.add(fault)
     before = snapshot(s3_lake)
     run = attempt(s3_lake, env=env())
     line = check_failed_run(s3_lake, before, run, chaos_report, "bronze", 3, event=False)
     assert phrase in line.lower(), line
-    s3.clear()
-    converges(s3_lake, reference, chaos_report)
+    moto_proxy.clear()
+    rerun_converges(s3_lake, reference, chaos_report)
 
 
 @pytest.mark.fault(
     "S3 fails in the middle of writing silver (500 on the Parquet upload)",
     "silver fails, nothing published, gold unchanged",
 )
-def test_failure_while_writing_silver(s3_lake, s3, reference, chaos_report):
+def test_failure_while_writing_silver(s3_lake, moto_proxy, reference, chaos_report):
     published = Lake(direct(s3_lake)).read_text("silver/published.json")
-    fault = s3.add(
+    fault = moto_proxy.add(
         Fault("status", method="PUT|POST", path=r"/silver/runs/[^?]*\.parquet", status=500)
     )
     before = snapshot(s3_lake)
@@ -58,5 +51,5 @@ def test_failure_while_writing_silver(s3_lake, s3, reference, chaos_report):
     chaos_report.see(f"{fault.injected} uploads refused")
     assert run.failure.returncode in (1, 3), line
     assert Lake(direct(s3_lake)).read_text("silver/published.json") == published
-    s3.clear()
-    converges(s3_lake, reference, chaos_report)
+    moto_proxy.clear()
+    rerun_converges(s3_lake, reference, chaos_report)

@@ -19,6 +19,7 @@ from chaos_helpers import (
     attempt,
     check_converged,
     check_failed_run,
+    rerun_converges,
     served,
     snapshot,
 )
@@ -29,15 +30,6 @@ pytestmark = pytest.mark.chaos
 ECB_DOCS = r"^/stats/eurofxref/"
 FRANKFURTER = r"^/frankfurter/"
 ECB_FAMILY = r"^/(stats/eurofxref|frankfurter)/"
-
-
-def recovered(lake, sources, reference, chaos_report, *bronze_args: str) -> None:
-    """Lift every fault, run again, and check the run converged."""
-    sources.clear()
-    again = attempt(lake, *bronze_args)
-    assert again.failed_stage is None, again.failure.stderr[-2000:]
-    check_converged(lake, reference, chaos_report)
-    chaos_report.see("re-run converged")
 
 
 def succeeds_and_converges(lake, reference, chaos_report) -> None:
@@ -65,7 +57,8 @@ def test_500_until_fixed(lake, sources, reference, chaos_report):
     run = attempt(lake)
     check_failed_run(lake, before, run, chaos_report, "bronze", 3)
     assert sources.count(ECB_DOCS) == 3 and sources.count(FRANKFURTER) == 3  # bounded retries
-    recovered(lake, sources, reference, chaos_report)
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
 
 
 @pytest.mark.fault("429 with Retry-After: 3", "waits >= 3 s, then succeeds")
@@ -122,7 +115,8 @@ def test_connect_timeout(lake, sources, reference, chaos_report, blackhole):
     chaos_report.see(f"gave up after {seconds:.0f}s")
     assert "timed out" in line.lower() or "timeout" in line.lower(), line
     assert seconds < 60
-    recovered(lake, sources, reference, chaos_report)
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
 
 
 @pytest.mark.fault("ECB read timeout (answers after 5 s)", "Frankfurter fills in; 0 lost")
@@ -135,7 +129,8 @@ def test_read_timeout_falls_back_to_frankfurter(lake, sources, reference, chaos_
     assert "Read timed out" in bronze.stderr
     chaos_report.see("bronze exit 0 with a WARNING naming the ECB; Frankfurter's rates served")
     check_converged(lake, reference, chaos_report)
-    recovered(lake, sources, reference, chaos_report)
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
 
 
 def _only(source: str) -> dict[str, str]:
@@ -168,7 +163,8 @@ def test_bad_document(lake, sources, reference, chaos_report, name, fault, sourc
     run = attempt(lake, env=_only(source))
     line = check_failed_run(lake, before, run, chaos_report, "bronze", 3)
     assert "http://127.0.0.1" in line
-    recovered(lake, sources, reference, chaos_report)
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
 
 
 def _truncated_zip(body: bytes) -> bytes:
