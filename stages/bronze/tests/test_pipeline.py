@@ -161,3 +161,22 @@ def test_full_history_loads_in_well_under_30_seconds(
     assert set(triples(completed_rows(lake))) == expected
     print(f"full history: {result.rows_loaded} rows in {elapsed:.2f}s")
     assert elapsed < 30
+
+
+def test_a_document_with_a_future_day_is_refused_whole():
+    from makerates_bronze.ecb import Rate
+    from makerates_bronze.pipeline import rows
+    from makerates_core.errors import UpstreamError
+
+    rates = [Rate("2024-03-15", "USD", "1.0891"), Rate("2999-01-01", "USD", "1.0900")]
+    with pytest.raises(UpstreamError, match=r"eurofxref-daily.xml has rates dated 2999-01-01"):
+        list(rows(rates, {"document": "eurofxref-daily.xml"}))
+    (batch,) = rows(rates[:1], {"document": "eurofxref-daily.xml"})
+    assert batch == [
+        {
+            "rate_date": "2024-03-15",
+            "currency": "USD",
+            "rate": "1.0891",
+            "document": "eurofxref-daily.xml",
+        }
+    ]

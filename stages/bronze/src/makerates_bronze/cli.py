@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 "SOURCES=exchangerate_api has no history to backfill; "
                 "add ecb or frankfurter to SOURCES"
             )
-    Lake(settings).check()
-    with stage_run(settings, "bronze") as run:
+    with stage_run(settings, "bronze") as run:  # opened first: a lake failure is a failed run
+        Lake(settings).check()
         outcome = load_all(settings, start=start, end=end)
         run.counts = {"rows_loaded": outcome.rows_loaded}
         run.counts.update({f"rows_loaded_{n}": r.rows_loaded for n, r in outcome.loaded.items()})

@@ -109,10 +109,22 @@ def rows(
     rates: Iterable[Rate], constants: dict, keep: tuple[str, str | None] | None = None
 ) -> Iterator[list[dict]]:
     """Bronze rows (each rate plus `constants`), in batches; with `keep`, only the rates with
-    keep[0] <= rate_date (<= keep[1])."""
+    keep[0] <= rate_date (<= keep[1]).
+
+    A rate dated after tomorrow (UTC; the ECB's day starts before UTC's) fails the source's
+    whole load: such a document is broken, and its rows would move the incremental cursor
+    into the future, where every later run would find nothing new.
+    """
     first, last = keep or ("", None)
+    latest = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     batch: list[dict] = []
     for rate_date, currency, rate in rates:
+        if rate_date > latest:
+            origin = constants.get("document") or constants.get("request") or "the source"
+            raise UpstreamError(
+                f"{origin} has rates dated {rate_date}, later than tomorrow ({latest}, UTC): "
+                "a broken document, nothing of it loaded; check the source, then re-run"
+            )
         if rate_date < first or (last is not None and rate_date > last):
             continue
         batch.append({"rate_date": rate_date, "currency": currency, "rate": rate, **constants})

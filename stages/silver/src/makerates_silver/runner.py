@@ -363,8 +363,8 @@ def model_inputs(bronze: Inventory, loads: list[str], previous: str | None) -> d
 
 def run(settings: Settings, *, full_refresh: bool = False) -> int:
     lake = Lake(settings)
-    lake.check()
-    with stage_run(settings, "silver") as stage:
+    with stage_run(settings, "silver") as stage:  # opened first: a lake failure is a failed run
+        lake.check()
         bronze = inventory(settings)
         published = read_published(lake)
         held = set(published.get("bronze_loads", [])) if published else set()
