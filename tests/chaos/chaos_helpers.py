@@ -288,10 +288,8 @@ def check_failed_run(
     record: ChaosRecord,
     stage: str,
     exit_code: int,
-    event: bool = True,
 ) -> str:
-    """Promises 1, 2 and 4 after a run that must fail at `stage` with `exit_code` (and, with
-    `event`, record a `failed` run event: test_known_gaps covers the failures that do not)."""
+    """Promises 1, 2 and 4 after a run that must fail at `stage` with `exit_code`."""
     assert run.failed_stage == stage, {
         s: (r.returncode, r.stderr[-800:]) for s, r in run.results.items()
     }
@@ -299,8 +297,7 @@ def check_failed_run(
     line = one_error_line(failure)
     record.see(f"{stage} exit {failure.returncode}: {line[7:]}")
     assert failure.returncode == exit_code, failure.stderr[-2000:]
-    if event:
-        assert failed_events(deployment, run.run_id), "no failed run event recorded"
+    assert failed_events(deployment, run.run_id), "no failed run event recorded"
     assert_bronze_kept(before.bronze, bronze_files(deployment))
     assert gold_items(deployment) == before.gold, "a failed run changed gold"
     record.bad_rows = bad_rows(served(deployment))

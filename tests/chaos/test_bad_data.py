@@ -15,12 +15,14 @@ import pytest
 from chaos_helpers import (
     ECB,
     ECB_XML,
+    FUTURE,
     NEW_DAY,
     attempt,
     bronze_files,
     check_converged,
     check_failed_run,
     edit_day,
+    rerun_converges,
     served,
     set_rate,
     snapshot,
@@ -64,6 +66,25 @@ def test_bad_rate_on_an_older_day_is_repaired_by_a_backfill(lake, sources, refer
     assert again.failed_stage is None, again.failure.stderr[-2000:]
     check_converged(lake, reference, chaos_report)
     chaos_report.see("backfill of the day converged")
+
+
+@pytest.mark.fault(
+    "ECB document with a day 10 days in the future",
+    "bronze refuses the ECB's document (cursor kept); Frankfurter fills in; converges",
+)
+def test_future_dated_document_is_refused_by_bronze(lake, sources, reference, chaos_report):
+    sources.add(
+        Fault("rewrite", path=ECB_XML, rewrite=edit_day(NEW_DAY, lambda p: p, copy_to=FUTURE))
+    )
+    run = attempt(lake)
+    assert run.failed_stage is None, run.failure.stderr[-2000:]
+    bronze = run.results["bronze"]
+    assert bronze.outputs["missing_sources"] == ["ecb"], bronze.stderr[-2000:]
+    assert FUTURE in bronze.stderr and "Traceback" not in bronze.stderr
+    chaos_report.see("bronze exit 0, a WARNING names the ECB's future day; Frankfurter served")
+    check_converged(lake, reference, chaos_report)
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
 
 
 @pytest.mark.fault("the same day twice in a document", "de-duplicated; exit 0, converged")

@@ -29,7 +29,7 @@ def test_lake_unusable(s3_lake, moto_proxy, reference, chaos_report, name):
         moto_proxy.add(fault)
     before = snapshot(s3_lake)
     run = attempt(s3_lake, env=env())
-    line = check_failed_run(s3_lake, before, run, chaos_report, "bronze", 3, event=False)
+    line = check_failed_run(s3_lake, before, run, chaos_report, "bronze", 3)
     assert phrase in line.lower(), line
     moto_proxy.clear()
     rerun_converges(s3_lake, reference, chaos_report)
