@@ -38,11 +38,13 @@ GATED = [
     ("zero rate", set_rate("USD", lambda r: "0"), "positive"),
     ("NaN rate", set_rate("USD", lambda r: "NaN"), ""),
     ("absurd rate (x100)", set_rate("JPY", times("100")), "implausible"),
+    # the corrected document no longer lists XYZ: the newest copy of the day, whole, wins
+    ("unknown currency code XYZ", lambda pairs: [*pairs, ("XYZ", "1.2345")], "iso_4217"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "edit", "test_name"), GATED, ids=["negative", "zero", "nan", "x100"]
+    ("name", "edit", "test_name"), GATED, ids=["negative", "zero", "nan", "x100", "unknown-code"]
 )
 def test_silver_stops_bad_rates(lake, sources, reference, chaos_report, name, edit, test_name):
     chaos_report.fault = f"{name} on {NEW_DAY}"
