@@ -78,9 +78,11 @@ def test_a_fresh_pipelines_dir_resumes_from_the_state_in_the_lake(
     assert max(counts.values()) == 1  # nothing loaded twice
 
 
-def test_a_corrected_rate_is_loaded_but_an_identical_one_is_not(
+def test_a_corrected_day_is_loaded_again_whole_but_an_identical_one_is_not(
     settings, lake, ecb_history, tmp_path
 ):
+    """The cursor's day comes back in every document: loaded again, complete, only when the
+    source changed it (so silver can take the day whole from its newest copy)."""
     lines = [ln for ln in ecb_history.lines if ln[:10] <= "2024-03-28"]
     assert lines[0].startswith("2024-03-28,1.0811,")
     corrected = [lines[0].replace("2024-03-28,1.0811,", "2024-03-28,1.0812,"), *lines[1:]]
@@ -101,7 +103,17 @@ def test_a_corrected_rate_is_loaded_but_an_identical_one_is_not(
             pipelines_dir=pipelines,
         )
     new_rows = [r for r in completed_rows(lake) if r["_dlt_load_id"] == result.load_id]
-    assert triples(new_rows) == [("2024-03-28", "USD", "1.0812")]
+    published = ecb_history.by_day()["2024-03-28"]
+    assert sorted(triples(new_rows)) == sorted(
+        ("2024-03-28", c, "1.0812" if c == "USD" else rate) for c, rate in published.items()
+    )
+    with EcbMirror(history=History(buffer.getvalue())) as again:
+        same = load(
+            replace(settings, ecb_base_url=again.base_url),
+            today=D("2024-03-28"),
+            pipelines_dir=tmp_path / "fresh",  # state restored from the lake
+        )
+    assert same.rows_loaded == 0
 
 
 def test_backfill_loads_its_closed_range_and_leaves_the_cursor_alone(

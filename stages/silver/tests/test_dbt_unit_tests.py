@@ -26,7 +26,7 @@ def test_every_dbt_unit_test_passes(silver_env, bronze):
     assert {name for name, status in ran.items() if status != "pass"} == set(), ran
     assert outcome.success
     assert {
-        "stg_ecb__rates_newest_extraction_wins",
+        "stg_ecb__rates_takes_each_day_whole_from_its_newest_extraction",
         "fct_rates_ecb_first_then_frankfurter_fills_a_missing_day",
         "fct_rates_consensus_flags_a_deviation_above_the_threshold_and_keeps_the_row",
         "stg_exchangerate_api__rates_rebases_usd_to_eur_exactly",

@@ -16,6 +16,7 @@ stopped. (No `__` in pipeline names: it breaks that restore.)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import tempfile
@@ -40,7 +41,6 @@ log = logging.getLogger("makerates")
 
 DATASET = "bronze"
 BATCH_ROWS = 10_000
-PRIMARY_KEY = ("rate_date", "currency", "rate")  # an identical re-publication is not re-loaded
 ECB_FAMILY = ("ecb", "frankfurter")  # the EUR reference rates: the primary and its backup
 
 
@@ -105,17 +105,13 @@ class Extraction:
             yield batch
 
 
-def rows(
-    rates: Iterable[Rate], constants: dict, keep: tuple[str, str | None] | None = None
-) -> Iterator[list[dict]]:
-    """Bronze rows (each rate plus `constants`), in batches; with `keep`, only the rates with
-    keep[0] <= rate_date (<= keep[1]).
+def rows(rates: Iterable[Rate], constants: dict) -> Iterator[list[dict]]:
+    """Bronze rows (each rate plus `constants`), in batches.
 
     A rate dated after tomorrow (UTC; the ECB's day starts before UTC's) fails the source's
     whole load: such a document is broken, and its rows would move the incremental cursor
     into the future, where every later run would find nothing new.
     """
-    first, last = keep or ("", None)
     latest = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     batch: list[dict] = []
     for rate_date, currency, rate in rates:
@@ -125,8 +121,6 @@ def rows(
                 f"{origin} has rates dated {rate_date}, later than tomorrow ({latest}, UTC): "
                 "a broken document, nothing of it loaded; check the source, then re-run"
             )
-        if rate_date < first or (last is not None and rate_date > last):
-            continue
         batch.append({"rate_date": rate_date, "currency": currency, "rate": rate, **constants})
         if len(batch) >= BATCH_ROWS:
             yield batch
@@ -136,16 +130,48 @@ def rows(
 
 
 def cursor(start: date | None = None, end: date | None = None) -> dlt.sources.incremental:
-    """The incremental on rate_date: stateful for runs; a closed, stateless range for backfills."""
+    """The incremental on rate_date: stateful for runs; a closed, stateless range for backfills.
+
+    dlt's row de-duplication is off (`primary_key=()`): the cursor's own day is asked again on
+    every run and is kept or dropped as a whole day (`whole_days`), so that bronze's newest
+    copy of a day is always the complete day the source published — silver takes each day
+    from it, and a currency a correction removed disappears."""
     if end is None:
-        return dlt.sources.incremental("rate_date", primary_key=PRIMARY_KEY)
+        return dlt.sources.incremental("rate_date", primary_key=())
     return dlt.sources.incremental(
         "rate_date",
         initial_value=start.isoformat(),
         end_value=end.isoformat(),
         range_end="closed",
-        primary_key=PRIMARY_KEY,
+        primary_key=(),
     )
+
+
+def _digest(rates: Iterable[Rate]) -> str:
+    return hashlib.sha256(repr(sorted((r.currency, r.rate) for r in rates)).encode()).hexdigest()
+
+
+def whole_days(rates: Iterable[Rate], span: Window) -> list[Rate]:
+    """The rates of a run's window, without the cursor's own day when it is unchanged.
+
+    On an incremental run the resource's state remembers the digest of the newest day it
+    loaded; that day comes back in the next document, and is loaded again — whole — only if
+    the source changed it (a corrected rate, a currency added or removed). Backfills, which
+    are stateless, keep every day and leave the state alone.
+    """
+    first, last = span.keep
+    kept = [r for r in rates if r.rate_date >= first and (last is None or r.rate_date <= last)]
+    if span.last is not None:
+        return kept
+    state = dlt.current.resource_state()
+    unchanged = _digest(r for r in kept if r.rate_date == first) == state.get("digest")
+    if span.resumed and state.get("day") == first and unchanged:
+        kept = [r for r in kept if r.rate_date != first]
+    newest = max((r.rate_date for r in kept), default=None)
+    if newest is not None:
+        state["day"] = newest
+        state["digest"] = _digest(r for r in kept if r.rate_date == newest)
+    return kept
 
 
 class Window(NamedTuple):
@@ -153,8 +179,7 @@ class Window(NamedTuple):
 
     first: date
     last: date | None
-    resumed: bool  # first is the cursor's own day, asked again: dlt drops the identical rows
-    # and keeps a corrected rate
+    resumed: bool  # first is the cursor's own day, asked again (see whole_days)
 
     @property
     def keep(self) -> tuple[str, str | None]:
@@ -193,7 +218,7 @@ def ecb_source(
         fetched = fetch_covering(gap_start, base_url, timeout)
         extraction.document, extraction.reason = fetched.document, fetched.reason
         constants = {"document": fetched.document, "extracted_at": extracted_at}
-        yield from extraction.track(rows(fetched.rates, constants, span.keep))
+        yield from extraction.track(rows(whole_days(fetched.rates, span), constants))
 
     return ecb_rates
 
@@ -226,7 +251,7 @@ def frankfurter_source(
             extracted_at = datetime.now(UTC)
             answer = frankfurter.fetch(base_url, path, timeout)
             constants = {"base": answer.base, "request": path, "extracted_at": extracted_at}
-            yield from extraction.track(rows(answer.rates, constants, span.keep))
+            yield from extraction.track(rows(whole_days(answer.rates, span), constants))
 
     return frankfurter_rates
 

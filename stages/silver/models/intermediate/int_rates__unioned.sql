@@ -1,5 +1,5 @@
 -- Every source's rates in one long form: units of `currency` per 1 EUR on `rate_date`,
--- one row per (rate_date, currency, source), the newest extraction winning.
+-- one row per (rate_date, currency, source): each source's day from its newest extraction.
 --
 -- Incremental by construction: the staging models read only the bronze loads that are new
 -- since the last publication, and this model adds them to the rates that publication held
@@ -39,5 +39,5 @@ select
     cast(extracted_at as timestamp) as extracted_at,
     cast(bronze_load_id as varchar) as bronze_load_id
 from merged
-{{ newest_extraction(['rate_date', 'currency', 'source']) }}
+{{ newest_extraction(['rate_date', 'source']) }}
 order by rate_date, currency, source

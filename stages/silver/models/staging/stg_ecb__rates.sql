@@ -1,5 +1,5 @@
--- ECB reference rates, typed and de-duplicated: one row per (rate_date, currency), the newest
--- extraction winning. Only rows of completed dlt loads are read. Casts are `try_cast`, so a
+-- ECB reference rates, typed and de-duplicated: each day from its newest extraction (so one
+-- row per (rate_date, currency)). Only rows of completed dlt loads are read. Casts are `try_cast`, so a
 -- malformed value becomes NULL and fails a named not_null test instead of a bare cast error.
 
 with bronze as (
@@ -30,4 +30,4 @@ typed as (
 
 select *
 from typed
-{{ newest_extraction(['rate_date', 'currency']) }}
+{{ newest_extraction(['rate_date']) }}

@@ -34,7 +34,7 @@ deduplicated as (
 
     select *
     from typed
-    {{ newest_extraction(['rate_date', 'currency']) }}
+    {{ newest_extraction(['rate_date']) }}
 
 ),
 

@@ -30,4 +30,4 @@ typed as (
 
 select *
 from typed
-{{ newest_extraction(['rate_date', 'currency']) }}
+{{ newest_extraction(['rate_date']) }}
