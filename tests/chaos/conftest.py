@@ -74,8 +74,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
         return
     write = terminalreporter.write_line
     terminalreporter.section("chaos report")
-    header = ("fault", "expected", "observed", "lost", "bad", "result")
-    width = (34, 44, 60, 5, 4, 7)
+    header = ("fault", "expected", "observed", "rows lost", "bad rows", "result")
+    width = (32, 40, 56, 9, 8, 7)
     write("  ".join(h.ljust(w) for h, w in zip(header, width, strict=True)))
     for row in rows:
         observed = row.get("observed") or ""
@@ -97,6 +97,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
                     for part, w in zip(lines, width, strict=True)
                 ).rstrip()
             )
+    write(
+        "rows lost: ECB rates gold does not serve once the fault is lifted; bad rows: rates gold "
+        "serves, after the faulty run and after the re-run, that the ECB did not publish "
+        "(both must be 0; -: not measured)"
+    )
     REPORT_FILE.parent.mkdir(exist_ok=True)
     REPORT_FILE.write_text(
         json.dumps(
