@@ -126,3 +126,26 @@ def test_a_failing_test_on_s3_keeps_published(s3, bronze, capsys):
         "gold left unchanged"
     )
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == before
+
+
+def test_bronze_the_credentials_may_not_read_is_one_line_and_a_failed_run(
+    s3, bronze, capsys, monkeypatch
+):
+    from fault_proxy import Fault, FaultProxy
+
+    bronze.load(bronze.rows("2024-03-01", "2024-03-01", datetime.now(UTC)))
+    upload(s3, bronze.root)
+    denied = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+    with FaultProxy(s3.meta.endpoint_url) as proxy:
+        proxy.add(Fault("status", method="GET", path="prefix=team", status=403, body=denied))
+        monkeypatch.setenv("S3_ENDPOINT_URL", proxy.url)
+        code = cli.main(["run"])
+    _, err = capsys.readouterr()
+
+    assert code == 3
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    assert errors[0].startswith(f"error: cannot list bronze under s3://{BUCKET}/{PREFIX}/bronze"), (
+        err
+    )
+    assert "silver failed" in err  # the run event records the failure

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 from makerates_core.duck import connect
-from makerates_core.errors import UserError
+from makerates_core.errors import UpstreamError, UserError
 from makerates_core.settings import Settings
 
 RATE_TABLES = ("ecb_rates", "frankfurter_rates", "exchangerate_api_rates")
@@ -39,6 +40,17 @@ def inventory(settings: Settings) -> Inventory:
     `<load_id>.<file_id>.jsonl.gz`, so the listing alone says which loads carry rates.
     """
     lake = settings.lake_url
+    try:
+        return _inventory(settings, lake)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UpstreamError(
+            f"cannot list bronze under {lake}/bronze: {first}; check LAKE_URL, S3_ENDPOINT_URL "
+            "and that these credentials may read bronze/"
+        ) from exc
+
+
+def _inventory(settings: Settings, lake: str) -> Inventory:
     files: dict[str, dict[str, list[str]]] = {}
     with connect(settings) as con:
         for table in RATE_TABLES:
