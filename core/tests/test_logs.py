@@ -91,3 +91,17 @@ def test_a_traceback_is_redacted_too():
     assert "Traceback" in done.stderr and "RuntimeError: failed:" in done.stderr
     assert "v6/***/latest/USD" in done.stdout
     assert "SECRETKEY123" not in done.stdout + done.stderr
+
+
+def test_progress_logs_running_counts_and_a_last_line(caplog, monkeypatch):
+    import logging
+
+    from makerates_core import logs
+
+    clock = iter(range(0, 100, 3))  # every item 3 s later: each one is worth a line
+    monkeypatch.setattr(logs.time, "monotonic", lambda: next(clock))
+    batches = [[1, 2], [3, 4, 5], [6]]
+    with caplog.at_level(logging.INFO, logger="makerates"):
+        assert list(logs.progress(batches, "rows", size=len)) == batches
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["rows: 2 (1/s)", "rows: 5 (1/s)", "rows: 6 (1/s)", "rows: 6 done in 12.0s (0/s)"]

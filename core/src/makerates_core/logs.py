@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO, TypeVar
 
 T = TypeVar("T")
@@ -118,21 +118,28 @@ def setup_logging(stage: str, level: str = "INFO") -> logging.Logger:
     return logging.getLogger("makerates")
 
 
-def progress(items: Iterable[T], total: int, label: str, every_seconds: float = 2.0) -> Iterator[T]:
-    """Yield items and log `label: done/total (rate/s)` at most every few seconds.
+def progress(
+    items: Iterable[T],
+    label: str,
+    total: int | None = None,
+    size: Callable[[T], int] = lambda _: 1,
+    every_seconds: float = 2.0,
+) -> Iterator[T]:
+    """Yield items and log `label: done[/total] (rate/s)` at most every few seconds, and a
+    last line when done. `size` counts what one item holds (the rows of a batch).
 
     One plain line at a time, so it reads the same on a terminal and in Kestra's logs.
     """
     log = logging.getLogger("makerates")
+    of = f"/{total}" if total is not None else ""
     started = last = time.monotonic()
     done = 0
     for item in items:
         yield item
-        done += 1
+        done += size(item)
         now = time.monotonic()
         if now - last >= every_seconds:
             last = now
-            log.info("%s: %d/%d (%.0f/s)", label, done, total, done / max(now - started, 1e-9))
-    if total:
-        elapsed = max(time.monotonic() - started, 1e-9)
-        log.info("%s: %d/%d done in %.1fs (%.0f/s)", label, done, total, elapsed, done / elapsed)
+            log.info("%s: %d%s (%.0f/s)", label, done, of, done / max(now - started, 1e-9))
+    elapsed = max(time.monotonic() - started, 1e-9)
+    log.info("%s: %d%s done in %.1fs (%.0f/s)", label, done, of, elapsed, done / elapsed)

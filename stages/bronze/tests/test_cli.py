@@ -8,6 +8,7 @@ when every source failed or both ECB-family sources did.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -65,6 +66,10 @@ def test_backfill_then_run_report_rows_document_and_newest_day_per_source(
     assert sources["frankfurter"]["document"] == "/v1/2024-03-25..2024-03-28"
     assert sources["exchangerate_api"]["status"] == "skipped"  # no history to backfill
     assert "exchangerate_api: skipped by the backfill" in captured.err
+    for source in ("ecb", "frankfurter"):  # the extraction's progress, as plain log lines
+        assert re.search(
+            rf"bronze {source} rows extracted: \d+ done in [\d.]+s \(\d+/s\)", captured.err
+        )
     expected = published(ecb_history, "2024-03-25", "2024-03-28")
     assert out["rows_loaded_ecb"] == len(completed_rows(env)) == len(expected)
     assert out["rows_loaded_frankfurter"] == len(expected)

@@ -31,6 +31,7 @@ import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.pipeline.exceptions import PipelineStepFailed
 from makerates_core.errors import UpstreamError, UserError
+from makerates_core.logs import progress
 from makerates_core.settings import Settings, scoped_environ
 
 from makerates_bronze import exchangerate_api, frankfurter
@@ -93,13 +94,15 @@ EXCHANGERATE_API_COLUMNS = {
 class Extraction:
     """What a resource read, for the run's log and outputs."""
 
+    source: str
     document: str | None = None  # the ECB document, or the request(s) a JSON source made
     reason: str | None = None
     max_rate_date: str | None = None
 
     def track(self, batches: Iterable[list[dict]]) -> Iterator[list[dict]]:
-        """Pass the batches on, noting the newest rate date."""
-        for batch in batches:
+        """Pass the batches on, noting the newest rate date; a long extraction (a backfill)
+        logs its rows and rate every few seconds."""
+        for batch in progress(batches, f"bronze {self.source} rows extracted", size=len):
             newest = max(row["rate_date"] for row in batch)
             self.max_rate_date = max(newest, self.max_rate_date or newest)
             yield batch
@@ -361,7 +364,7 @@ def load(
     [start, end] (a source without history, exchangerate_api, only runs incrementally)."""
     spec = SPECS[source]
     today = today or datetime.now(UTC).date()
-    extraction = Extraction()
+    extraction = Extraction(source)
     rate_date = cursor(start, end) if end is not None else None
     dlt_source = _source(source, settings, extraction, rate_date, today)
     with contextlib.ExitStack() as stack:
