@@ -89,18 +89,6 @@ def test_future_dated_document_is_refused_by_bronze(lake, sources, reference, ch
     rerun_converges(lake, reference, chaos_report)
 
 
-@pytest.mark.fault("the same day twice in a document", "de-duplicated; exit 0, converged")
-def test_duplicated_dates(lake, sources, reference, chaos_report):
-    sources.add(
-        Fault("rewrite", path=ECB_XML, rewrite=edit_day(NEW_DAY, lambda p: p, copy_to=NEW_DAY))
-    )
-    run = attempt(lake)
-    assert run.failed_stage is None, run.failure.stderr[-2000:]
-    assert sources.requests[0].fault == "rewrite"
-    check_converged(lake, reference, chaos_report)
-    chaos_report.see("exit 0, one row per (day, currency), converged")
-
-
 @pytest.mark.fault("ECB leaves USD out of a day", "Frankfurter fills the currency; 0 lost")
 def test_missing_currency_is_filled_by_the_backup(lake, sources, reference, chaos_report):
     drop = edit_day(NEW_DAY, lambda pairs: [(c, r) for c, r in pairs if c != "USD"])
