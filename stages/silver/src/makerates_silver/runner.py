@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from makerates_core.duck import connect, extension_directory, s3_secret_options
-from makerates_core.errors import UserError
+from makerates_core.errors import UpstreamError, UserError
 from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
@@ -339,6 +340,20 @@ def build(
     return outcome, samples
 
 
+LAKE_ERROR = re.compile(r"HTTP (Error|\d{3})|IO Error")
+
+
+def lake_failure(outcome: DbtOutcome) -> bool:
+    """Did the build fail because the lake failed (DuckDB's HTTP or IO errors in a model), not
+    because of the data? Then it is an upstream failure (exit 3, worth a retry), not exit 1."""
+    return any(
+        result["status"] == "error"
+        and not _is_test(result)
+        and LAKE_ERROR.search(result.get("message") or "")
+        for result in outcome.results
+    )
+
+
 def tests_passed(outcome: DbtOutcome) -> int:
     return sum(1 for r in outcome.results if _is_test(r) and r["status"] == "pass")
 
@@ -415,6 +430,8 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             stage.counts["tests_failed"] = sum(
                 1 for r in outcome.results if _is_test(r) and r["status"] in ("fail", "error")
             )
+            if lake_failure(outcome):
+                raise UpstreamError(failure_line(outcome, samples))
             raise SilverTestsFailed(failure_line(outcome, samples))
 
         tables = {mart: run_key(settings.run_id, f"{mart}.parquet") for mart in MARTS}
