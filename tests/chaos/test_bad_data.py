@@ -126,3 +126,17 @@ def test_late_correction(lake, sources, reference, chaos_report):
     assert set(kept) <= set(bronze_files(lake))
     check_converged(lake, reference, chaos_report)
     chaos_report.see(f"gold served {wrong}, then {ECB[NEW_DAY]['USD']}; bronze holds both")
+
+
+@pytest.mark.fault("the same day twice in a document", "de-duplicated; exit 0, converged")
+def test_duplicated_dates(lake, sources, reference, chaos_report):
+    """Identical rows of a day listed twice are kept once (silver's staging `select distinct`),
+    while the day is still taken whole from its newest extraction."""
+    sources.add(
+        Fault("rewrite", path=ECB_XML, rewrite=edit_day(NEW_DAY, lambda p: p, copy_to=NEW_DAY))
+    )
+    run = attempt(lake)
+    assert run.failed_stage is None, run.failure.stderr[-2000:]
+    assert sources.requests[0].fault == "rewrite"
+    check_converged(lake, reference, chaos_report)
+    chaos_report.see("exit 0, one row per (day, currency), converged")

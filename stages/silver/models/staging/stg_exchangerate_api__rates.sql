@@ -32,7 +32,7 @@ typed as (
 
 deduplicated as (
 
-    select *
+    select distinct *  -- a currency listed twice, identically, is kept once
     from typed
     {{ newest_extraction(['rate_date']) }}
 

@@ -28,6 +28,8 @@ typed as (
 
 )
 
-select *
+-- distinct: a document that lists a day twice gives identical rows, kept once (two
+-- different rates for one day and currency stay two, and fail the unique test)
+select distinct *
 from typed
 {{ newest_extraction(['rate_date']) }}
