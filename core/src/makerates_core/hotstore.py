@@ -139,7 +139,9 @@ class DynamoHotStore:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.write_workers = write_workers
-        self.client = boto3.client(
+        # A session of its own: boto3's default session keeps the first credentials it
+        # resolved for the life of the process; this one reads the environment as it is now.
+        self.client = boto3.session.Session().client(
             "dynamodb",
             endpoint_url=self.endpoint,
             region_name=settings.aws_region,

@@ -24,7 +24,9 @@ from makerates_core.settings import Settings
 
 
 def s3_client(settings: Settings):
-    return boto3.client(
+    # A session of its own: boto3's default session keeps the first credentials it resolved
+    # for the life of the process; this one reads the environment as it is now.
+    return boto3.session.Session().client(
         "s3",
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.aws_region,
