@@ -104,4 +104,9 @@ def test_progress_logs_running_counts_and_a_last_line(caplog, monkeypatch):
     with caplog.at_level(logging.INFO, logger="makerates"):
         assert list(logs.progress(batches, "rows", size=len)) == batches
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ["rows: 2 (1/s)", "rows: 5 (1/s)", "rows: 6 (1/s)", "rows: 6 done in 12.0s (0/s)"]
+    assert lines == [
+        "rows: 2 (1/s)",
+        "rows: 5 (1/s)",
+        "rows: 6 (1/s)",
+        "rows: 6 done in 12.0s (0/s)",
+    ]
