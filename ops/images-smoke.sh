@@ -65,7 +65,10 @@ uv run --locked bash ops/init/hot-init.sh
 t3=$(date +%s)
 PIPELINE_NETWORK=host PIPELINE_S3_ENDPOINT_URL="$S3_ENDPOINT_URL" \
   PIPELINE_DYNAMODB_ENDPOINT_URL="$DYNAMODB_ENDPOINT_URL" \
-  PIPELINE_ECB_BASE_URL="http://127.0.0.1:$ecb_port/stats/eurofxref" bash ops/pipeline-docker.sh 2026-10-01 2026-10-30 | tee "$work/pipeline.log"
+  PIPELINE_ECB_BASE_URL="http://127.0.0.1:$ecb_port/stats/eurofxref" \
+    PIPELINE_FRANKFURTER_BASE_URL="http://127.0.0.1:$ecb_port/frankfurter" \
+    PIPELINE_EXCHANGERATE_API_BASE_URL="http://127.0.0.1:$ecb_port/erapi" \
+    bash ops/pipeline-docker.sh 2026-10-01 2026-10-30 | tee "$work/pipeline.log"
 echo "==> pipeline in containers: $(($(date +%s) - t3)) s"
 count="$(uv run --locked aws --endpoint-url "$DYNAMODB_ENDPOINT_URL" dynamodb scan \
   --table-name smoke_rates --select COUNT --query Count --output text)"

@@ -5,7 +5,8 @@
 # The containers join PIPELINE_NETWORK (default makerates-network, from compose.yaml) and reach
 # MinIO and DynamoDB Local by service name; override the endpoints for another setup:
 #   PIPELINE_NETWORK, PIPELINE_S3_ENDPOINT_URL (http://minio:9000),
-#   PIPELINE_DYNAMODB_ENDPOINT_URL (http://dynamodb:8000), PIPELINE_ECB_BASE_URL (ECB_BASE_URL)
+#   PIPELINE_DYNAMODB_ENDPOINT_URL (http://dynamodb:8000), PIPELINE_ECB_BASE_URL (ECB_BASE_URL),
+#   PIPELINE_FRANKFURTER_BASE_URL, PIPELINE_EXCHANGERATE_API_BASE_URL (likewise); SOURCES
 # Credentials and the rest come from the environment (.env): AWS_ACCESS_KEY_ID, … They are
 # passed by name (-e NAME), so they never show up in the process list.
 set -euo pipefail
@@ -21,6 +22,9 @@ export HOT_STORE=dynamodb
 export TABLE_PREFIX="${TABLE_PREFIX-makerates_}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export ECB_BASE_URL="${PIPELINE_ECB_BASE_URL:-${ECB_BASE_URL:-https://www.ecb.europa.eu/stats/eurofxref}}"
+export FRANKFURTER_BASE_URL="${PIPELINE_FRANKFURTER_BASE_URL:-${FRANKFURTER_BASE_URL:-https://api.frankfurter.dev}}"
+export EXCHANGERATE_API_BASE_URL="${PIPELINE_EXCHANGERATE_API_BASE_URL:-${EXCHANGERATE_API_BASE_URL:-https://open.er-api.com}}"
+export SOURCES="${SOURCES:-ecb,frankfurter,exchangerate_api}"
 export INITIAL_LOOKBACK_DAYS="${INITIAL_LOOKBACK_DAYS:-90}"
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
 export DO_NOT_TRACK=1 RUNTIME__DLTHUB_TELEMETRY=false
@@ -30,7 +34,8 @@ export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 envs=()
 for name in RUN_ID LAKE_URL S3_ENDPOINT_URL DYNAMODB_ENDPOINT_URL HOT_STORE TABLE_PREFIX AWS_REGION \
-  AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY ECB_BASE_URL INITIAL_LOOKBACK_DAYS \
+  AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY ECB_BASE_URL FRANKFURTER_BASE_URL \
+  EXCHANGERATE_API_BASE_URL SOURCES INITIAL_LOOKBACK_DAYS \
   AWS_REQUEST_CHECKSUM_CALCULATION AWS_RESPONSE_CHECKSUM_VALIDATION DO_NOT_TRACK \
   RUNTIME__DLTHUB_TELEMETRY; do
   envs+=(-e "$name")
