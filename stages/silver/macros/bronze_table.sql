@@ -1,10 +1,19 @@
-{#- The bronze rows this run reads from `table_name`: the files of the completed loads that are
+{#- The bronze rows of completed loads this run reads from `table_name` (bronze_files),
+    for every staging model: the files of a load that crashed half-way are never read. -#}
+{% macro bronze_table(table_name, columns) %}
+    (select bronze_rows.*
+    from {{ bronze_files(table_name, columns) }} as bronze_rows
+    semi join {{ ref('stg_bronze__completed_loads') }} as loads
+        on bronze_rows._dlt_load_id = loads.load_id)
+{% endmacro %}
+
+{#- The bronze files this run reads from `table_name`: those of the completed loads that are
     new since the last publication (all of them on a full refresh), as the runner lists them
     in $MAKERATES_BRONZE_<TABLE>_FILES (a DuckDB list of paths); an empty relation with the
     table's `columns` ({name: type}) when there are none — a source switched off, never
     loaded, or with nothing new. Parsing and unit tests render the source itself, so lineage
     and fixtures work as for any source. -#}
-{% macro bronze_table(table_name, columns) %}
+{% macro bronze_files(table_name, columns) %}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ source('bronze', table_name) }}
     {%- else -%}

@@ -4,13 +4,11 @@
 
 with bronze as (
 
-    select rates.*
+    select *
     from {{ bronze_table('ecb_rates', {
         'rate_date': 'varchar', 'currency': 'varchar', 'rate': 'varchar',
         'document': 'varchar', 'extracted_at': 'varchar', '_dlt_load_id': 'varchar',
-    }) }} as rates
-    semi join {{ ref('stg_bronze__completed_loads') }} as loads
-        on rates._dlt_load_id = loads.load_id
+    }) }}
 
 ),
 
