@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from ecb_mirror import EcbMirror, History  # noqa: E402
+from makerates_core.events import read_outputs  # noqa: E402
 
 STAGES = ("bronze", "silver", "gold")
 TARGETS = {
@@ -58,14 +59,6 @@ STARTED = time.monotonic()
 
 def progress(message: str) -> None:
     print(f"[bench {time.monotonic() - STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-def kestra_outputs(stdout: str) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for line in stdout.splitlines():
-        if line.startswith('::{"outputs"') and line.endswith("::"):
-            merged.update(json.loads(line[2:-2])["outputs"])
-    return merged
 
 
 def run_stage(
@@ -108,7 +101,7 @@ def run_stage(
         "command": " ".join(command),
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(maxrss_kb / 1024, 1),
-        "outputs": kestra_outputs(stdout),
+        "outputs": read_outputs(stdout),
         **({"dbt_build_s": float(dbt.group(1))} if dbt else {}),
     }
 

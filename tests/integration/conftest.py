@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from makerates_core.events import read_outputs
 from services import aws_services, create_bucket
 
 BIN = Path(sys.executable).parent
@@ -24,15 +25,6 @@ class StageResult:
     stdout: str
     stderr: str
     outputs: dict[str, Any] = field(default_factory=dict)
-
-
-def kestra_outputs(stdout: str) -> dict[str, Any]:
-    """Merge the `::{"outputs":{...}}::` lines a stage printed."""
-    merged: dict[str, Any] = {}
-    for line in stdout.splitlines():
-        if line.startswith('::{"outputs"') and line.endswith("::"):
-            merged.update(json.loads(line[2:-2])["outputs"])
-    return merged
 
 
 @dataclass
@@ -55,7 +47,7 @@ class Deployment:
             text=True,
             timeout=600,
         )
-        result = StageResult(done.returncode, done.stdout, done.stderr, kestra_outputs(done.stdout))
+        result = StageResult(done.returncode, done.stdout, done.stderr, read_outputs(done.stdout))
         if check and done.returncode != 0:
             raise AssertionError(
                 f"{' '.join(command)} exited {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"

@@ -30,6 +30,16 @@ def kestra_line(kind: str, payload: Any) -> str:
     return "::" + json.dumps({kind: payload}, separators=(",", ":"), default=str) + "::"
 
 
+def read_outputs(stdout: str) -> dict[str, Any]:
+    """The `outputs` of every `::{"outputs":{...}}::` line in a stage's stdout, merged: what
+    Kestra collects, for whatever runs a stage as a process (tests, the benchmark)."""
+    merged: dict[str, Any] = {}
+    for line in stdout.splitlines():
+        if line.startswith('::{"outputs"') and line.endswith("::"):
+            merged.update(json.loads(line[2:-2])["outputs"])
+    return merged
+
+
 @dataclass
 class StageRun:
     """What a running stage reports; set `counts` as work is done."""
