@@ -16,6 +16,11 @@ as the JSON numbers; and under `<exchangerate_api_base_url>/v6/latest/USD`
 currencies the ECB publishes re-derived from the ECB's rates of that day (ecb[c] / ecb[USD],
 six decimals, as the provider rounds), so an honest cross-check agrees.
 
+Under `/<key>` it serves each official provider of the registry (BOC_BASE_URL, NBP_BASE_URL,
+…) from its real recorded documents (`tools/provider_mirror/<key>.py`, fixtures in
+`tools/fixtures/providers/<key>/`): their windows are short (days to weeks of 2026, the RBA
+from 2023), and nothing is invented for the days outside them.
+
 `as_of` defaults to the last day in the file and can be changed while the server runs, so a test
 can publish "a new day". A test can also make one source fail (`fail_source`), skew one
 ExchangeRate-API rate (`skew_erapi`) or leave a day out of the ECB's documents
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import importlib
 import io
 import json
 import threading
@@ -41,6 +47,10 @@ from functools import cached_property, lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import parse_qs
+
+from makerates_core import providers
+from makerates_core.settings import KNOWN_SOURCES
 
 BASE_PATH = "/stats/eurofxref"
 FRANKFURTER_PATH = "/frankfurter"
@@ -49,6 +59,9 @@ ERAPI_LATEST = "/v6/latest/USD"
 ERAPI_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "exchangerate_api_latest_usd.json"
 ERAPI_UPDATE_TIME = time(0, 2, 31)  # the provider updates just after midnight UTC
 ERAPI_DECIMALS = Decimal("0.000001")
+# The official providers served from their recorded documents (tools/provider_mirror/<key>.py),
+# each under /<key>: every registry provider but the three served from the ECB file above.
+OFFICIAL = tuple(p.key for p in providers.registry() if p.fallback_order == 3)
 NOT_FOUND = b'{"message":"not found"}'
 DAILY = "eurofxref-daily.xml"
 NINETY_DAYS = "eurofxref-hist-90d.xml"
@@ -172,11 +185,12 @@ class EcbMirror:
 
     @property
     def env(self) -> dict[str, str]:
-        """The three base-URL settings pointing at this mirror."""
+        """Every provider's base-URL setting pointing at this mirror."""
         return {
             "ECB_BASE_URL": self.base_url,
             "FRANKFURTER_BASE_URL": self.frankfurter_base_url,
             "EXCHANGERATE_API_BASE_URL": self.exchangerate_api_base_url,
+            **{providers.get(key).base_url_setting: f"{self.root_url}/{key}" for key in OFFICIAL},
         }
 
     def fail_source(
@@ -187,10 +201,10 @@ class EcbMirror:
         times: int | None = None,
         retry_after: int | None = None,
     ) -> None:
-        """Answer the requests of one source ("ecb", "frankfurter", "exchangerate_api") with
+        """Answer the requests of one source (a registry key: "ecb", "frankfurter", "boc", …) with
         `status` and `body` (status 200 with a bad body: a bad payload): the next `times`
         requests, or all of them until reset(); others answer as usual."""
-        if source not in ("ecb", "frankfurter", "exchangerate_api"):
+        if source not in KNOWN_SOURCES:
             raise ValueError(f"unknown source {source!r}")
         self.failures[source] = Failure(status, body, times, retry_after)
 
@@ -319,8 +333,17 @@ class EcbMirror:
         head = json.dumps(fields, separators=(",", ":"))[:-1]
         return f'{head},"rates":{json_rates(rates)}}}'.encode()
 
-    def answer(self, path: str) -> tuple[str | None, int, bytes, str]:
-        """(source, status, body, content type) for a request path."""
+    def answer(self, path: str, query: str = "") -> tuple[str | None, int, bytes, str]:
+        """(source, status, body, content type) for a request path and query string."""
+        key, _, rest = path.lstrip("/").partition("/")
+        if key in OFFICIAL:
+            module = importlib.import_module(f"provider_mirror.{key}")
+            found = module.serve("/" + rest, parse_qs(query, keep_blank_values=True))
+            if found is None:
+                body = getattr(module, "NOT_FOUND", f"no such document: {path}".encode())
+                return key, 404, body, "text/plain"
+            content_type, body = found
+            return key, 200, body, content_type
         if path.startswith(FRANKFURTER_PATH + "/v1/"):
             status, body = self.frankfurter(path[len(FRANKFURTER_PATH) + 4 :])
             return "frankfurter", status, body, "application/json"
@@ -351,8 +374,8 @@ class EcbMirror:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                source, status, body, content_type = mirror.answer(path)
+                path, _, query = self.path.partition("?")
+                source, status, body, content_type = mirror.answer(path, query)
                 if mirror.fail_with:
                     self.send_error(mirror.fail_with)
                     return

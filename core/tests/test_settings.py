@@ -9,9 +9,18 @@ from makerates_core.settings import KNOWN_SOURCES, Settings
 
 def test_defaults_enable_every_source_at_its_public_url():
     settings = Settings.from_env({})
-    assert settings.sources == KNOWN_SOURCES == ("ecb", "frankfurter", "exchangerate_api")
+    assert settings.sources == KNOWN_SOURCES
+    assert KNOWN_SOURCES[:2] == ("ecb", "frankfurter") and KNOWN_SOURCES[-1] == "exchangerate_api"
+    assert len(KNOWN_SOURCES) >= 11  # the ECB, its relay, eight official banks, the check
     assert settings.frankfurter_base_url == "https://api.frankfurter.dev"
     assert settings.exchangerate_api_base_url == "https://open.er-api.com"
+    assert settings.base_url("boc") == "https://www.bankofcanada.ca"
+
+
+def test_every_provider_base_url_is_its_registry_setting():
+    settings = Settings.from_env({"BOC_BASE_URL": "http://127.0.0.1:1/boc/", "NBP_BASE_URL": ""})
+    assert settings.base_url("boc") == "http://127.0.0.1:1/boc"
+    assert settings.base_url("nbp") == "https://api.nbp.pl"
 
 
 def test_sources_and_urls_are_read_from_the_environment():
@@ -33,7 +42,7 @@ def test_sources_and_urls_are_read_from_the_environment():
     ("env", "message"),
     [
         ({"SOURCES": "ecb,fixer"}, "SOURCES='ecb,fixer' names unknown sources fixer; use a comma"),
-        ({"SOURCES": " , "}, "names no source; use a comma list of ecb, frankfurter, exchange"),
+        ({"SOURCES": " , "}, "names no source; use a comma list of ecb, frankfurter, boc, "),
         ({"HTTP_TIMEOUT_SECONDS": "soon"}, "HTTP_TIMEOUT_SECONDS='soon' is not a number"),
     ],
 )

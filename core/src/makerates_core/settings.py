@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from makerates_core import providers
 from makerates_core.errors import UserError
 
-ECB_DEFAULT_BASE_URL = "https://www.ecb.europa.eu/stats/eurofxref"
-FRANKFURTER_DEFAULT_BASE_URL = "https://api.frankfurter.dev"
-EXCHANGERATE_API_DEFAULT_BASE_URL = "https://open.er-api.com"
-# Bronze's sources, in the order a run loads them: the ECB (primary), Frankfurter (its backup,
-# the same ECB data as JSON) and ExchangeRate-API's open access (independent, ~160 currencies).
-KNOWN_SOURCES = ("ecb", "frankfurter", "exchangerate_api")
+# Bronze's sources, in the order a run loads them (the registry's fallback order): the ECB
+# (primary), Frankfurter (its backup), the official providers, ExchangeRate-API (a check).
+KNOWN_SOURCES = providers.keys()
 
 
 def new_run_id() -> str:
@@ -66,13 +64,27 @@ class Settings:
     dynamodb_endpoint_url: str | None = None
     table_prefix: str = "makerates_"
     aws_region: str = "us-east-1"
-    ecb_base_url: str = ECB_DEFAULT_BASE_URL
-    frankfurter_base_url: str = FRANKFURTER_DEFAULT_BASE_URL
-    exchangerate_api_base_url: str = EXCHANGERATE_API_DEFAULT_BASE_URL
+    # provider key → base URL: `<KEY>_BASE_URL`, else the registry's default
+    base_urls: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = KNOWN_SOURCES
     initial_lookback_days: int = 90
     http_timeout_seconds: float = 30.0
     run_id: str = field(default_factory=new_run_id)
+
+    def base_url(self, key: str) -> str:
+        return self.base_urls.get(key) or providers.get(key).default_base_url
+
+    @property
+    def ecb_base_url(self) -> str:
+        return self.base_url("ecb")
+
+    @property
+    def frankfurter_base_url(self) -> str:
+        return self.base_url("frankfurter")
+
+    @property
+    def exchangerate_api_base_url(self) -> str:
+        return self.base_url("exchangerate_api")
 
     @property
     def lake_is_s3(self) -> bool:
@@ -99,13 +111,10 @@ class Settings:
             dynamodb_endpoint_url=dynamodb_endpoint,
             table_prefix=env.get("TABLE_PREFIX", cls.table_prefix),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
-            ecb_base_url=(env.get("ECB_BASE_URL") or ECB_DEFAULT_BASE_URL).rstrip("/"),
-            frankfurter_base_url=(
-                env.get("FRANKFURTER_BASE_URL") or FRANKFURTER_DEFAULT_BASE_URL
-            ).rstrip("/"),
-            exchangerate_api_base_url=(
-                env.get("EXCHANGERATE_API_BASE_URL") or EXCHANGERATE_API_DEFAULT_BASE_URL
-            ).rstrip("/"),
+            base_urls={
+                p.key: (env.get(p.base_url_setting) or p.default_base_url).rstrip("/")
+                for p in providers.registry()
+            },
             sources=_sources(env),
             initial_lookback_days=_number(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
             http_timeout_seconds=_number(env, "HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),

@@ -26,8 +26,11 @@ def env(monkeypatch, tmp_path, ecb_mirror):
         "RUN_ID": "test-run",
         "HTTP_TIMEOUT_SECONDS": "5",
         **ecb_mirror.env,
+        # the ECB, its backup and the independent check: how sources fail and fall back (the
+        # official providers are tested in test_providers_cli.py)
+        "SOURCES": "ecb,frankfurter,exchangerate_api",
     }
-    for name in ("S3_ENDPOINT_URL", "DYNAMODB_ENDPOINT_URL", "INITIAL_LOOKBACK_DAYS", "SOURCES"):
+    for name in ("S3_ENDPOINT_URL", "DYNAMODB_ENDPOINT_URL", "INITIAL_LOOKBACK_DAYS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -163,7 +166,8 @@ def test_sources_switches_sources_off_and_names_the_valid_ones(
     assert main(["run"]) == 2
     assert error_lines(capsys.readouterr().err) == [
         "error: SOURCES='ecb,fixer' names unknown sources fixer; "
-        "use a comma list of ecb, frankfurter, exchangerate_api"
+        "use a comma list of ecb, frankfurter, boc, nbp, cnb, nbu, rba, imf, boi, bnr, "
+        "exchangerate_api"
     ]
 
 

@@ -92,13 +92,13 @@ def test_a_corrected_day_is_loaded_again_whole_but_an_identical_one_is_not(
     pipelines = tmp_path / "dlt"
     with EcbMirror(as_of="2024-03-28", history=ecb_history) as original:
         load(
-            replace(settings, ecb_base_url=original.base_url),
+            replace(settings, base_urls={**settings.base_urls, "ecb": original.base_url}),
             today=D("2024-03-28"),
             pipelines_dir=pipelines,
         )
     with EcbMirror(history=History(buffer.getvalue())) as republished:
         result = load(
-            replace(settings, ecb_base_url=republished.base_url),
+            replace(settings, base_urls={**settings.base_urls, "ecb": republished.base_url}),
             today=D("2024-03-28"),
             pipelines_dir=pipelines,
         )
@@ -109,7 +109,7 @@ def test_a_corrected_day_is_loaded_again_whole_but_an_identical_one_is_not(
     )
     with EcbMirror(history=History(buffer.getvalue())) as again:
         same = load(
-            replace(settings, ecb_base_url=again.base_url),
+            replace(settings, base_urls={**settings.base_urls, "ecb": again.base_url}),
             today=D("2024-03-28"),
             pipelines_dir=tmp_path / "fresh",  # state restored from the lake
         )

@@ -1,10 +1,9 @@
-"""The dlt wiring: each source is its own dlt source, table and pipeline, all into `bronze`.
+"""The dlt wiring: each provider is its own dlt source, table and pipeline, all into `bronze`.
 
-| SOURCES name       | dlt source and table (bronze prefix)            | pipeline                            |
-| ------------------ | ----------------------------------------------- | ----------------------------------- |
-| `ecb`              | `ecb`, `ecb_rates`                              | `makerates_bronze`                  |
-| `frankfurter`      | `frankfurter`, `frankfurter_rates`              | `makerates_bronze_frankfurter`      |
-| `exchangerate_api` | `exchangerate_api`, `exchangerate_api_rates`    | `makerates_bronze_exchangerate_api` |
+The providers, their tables (`bronze/<key>_rates`) and base-URL settings come from the
+registry (`makerates_core.providers`); the ECB's pipeline is `makerates_bronze`, every other
+provider's `makerates_bronze_<key>`. The ECB, Frankfurter and ExchangeRate-API have sources of
+their own below; every official provider's is `providers/<key>` (`providers.official`).
 
 A run loads each enabled source in its own pipeline run, so a source that is down does not
 stop the others (`load_all`). dlt's state (the incremental cursor on `rate_date`) is stored in
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import logging
 import os
 import tempfile
@@ -30,6 +30,7 @@ import boto3
 import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.pipeline.exceptions import PipelineStepFailed
+from makerates_core import providers
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.logs import progress
 from makerates_core.settings import Settings, scoped_environ
@@ -52,11 +53,12 @@ class Spec(NamedTuple):
 
 
 SPECS = {
-    "ecb": Spec("makerates_bronze", "ecb_rates", "ECB_BASE_URL"),
-    "frankfurter": Spec("makerates_bronze_frankfurter", "frankfurter_rates", frankfurter.SETTING),
-    "exchangerate_api": Spec(
-        "makerates_bronze_exchangerate_api", "exchangerate_api_rates", exchangerate_api.SETTING
-    ),
+    p.key: Spec(
+        "makerates_bronze" if p.is_primary else f"makerates_bronze_{p.key}",
+        p.bronze_table,
+        p.base_url_setting,
+    )
+    for p in providers.registry()
 }
 
 
@@ -108,8 +110,9 @@ class Extraction:
             yield batch
 
 
-def rows(rates: Iterable[Rate], constants: dict) -> Iterator[list[dict]]:
-    """Bronze rows (each rate plus `constants`), in batches.
+def rows(rates: Iterable[NamedTuple], constants: dict) -> Iterator[list[dict]]:
+    """Bronze rows (each rate's fields — a `Rate` or an `Observation` — plus `constants`), in
+    batches.
 
     A rate dated after tomorrow (UTC; the ECB's day starts before UTC's) fails the source's
     whole load: such a document is broken, and its rows would move the incremental cursor
@@ -117,14 +120,15 @@ def rows(rates: Iterable[Rate], constants: dict) -> Iterator[list[dict]]:
     """
     latest = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     batch: list[dict] = []
-    for rate_date, currency, rate in rates:
+    for rate in rates:
+        rate_date = rate.rate_date
         if rate_date > latest:
             origin = constants.get("document") or constants.get("request") or "the source"
             raise UpstreamError(
                 f"{origin} has rates dated {rate_date}, later than tomorrow ({latest}, UTC): "
                 "a broken document, nothing of it loaded; check the source, then re-run"
             )
-        batch.append({"rate_date": rate_date, "currency": currency, "rate": rate, **constants})
+        batch.append({**rate._asdict(), **constants})
         if len(batch) >= BATCH_ROWS:
             yield batch
             batch = []
@@ -342,13 +346,16 @@ def _source(
 ):
     timeout = settings.http_timeout_seconds
     lookback_start = today - timedelta(days=settings.initial_lookback_days)
+    base_url = settings.base_url(name)
     if name == "ecb":
-        return ecb_source(settings.ecb_base_url, timeout, lookback_start, extraction, rate_date)
+        return ecb_source(base_url, timeout, lookback_start, extraction, rate_date)
+    if name == "exchangerate_api":
+        return exchangerate_api_source(base_url, timeout, extraction)
     if name == "frankfurter":
-        return frankfurter_source(
-            settings.frankfurter_base_url, timeout, lookback_start, today, extraction, rate_date
-        )
-    return exchangerate_api_source(settings.exchangerate_api_base_url, timeout, extraction)
+        source = frankfurter_source
+    else:
+        source = importlib.import_module(f"makerates_bronze.providers.{name}").source
+    return source(base_url, timeout, lookback_start, today, extraction, rate_date)
 
 
 def load(
@@ -464,11 +471,11 @@ def load_all(
     pipelines_dir: Path | None = None,
 ) -> Outcome:
     """Every enabled source (SOURCES), each in its own pipeline run; a source's failure is
-    recorded and the run goes on with the next. A backfill skips exchangerate_api: it has no
-    history."""
+    recorded and the run goes on with the next. A backfill skips the sources without history
+    (exchangerate_api)."""
     outcome = Outcome(order=list(settings.sources))
     for name in settings.sources:
-        if end is not None and name == "exchangerate_api":
+        if end is not None and not providers.get(name).history:
             outcome.skipped[name] = "it publishes only the latest rates, there is no history"
             log.info("%s: skipped by the backfill: %s", name, outcome.skipped[name])
             continue

@@ -30,8 +30,16 @@ class JitteredClient(Client):
         return session
 
 
-def get(url: str, timeout: float, setting: str, attempts: int = ATTEMPTS) -> bytes:
-    """The body at `url`, or a one-line UpstreamError naming the URL and the setting to check."""
+def get(
+    url: str,
+    timeout: float,
+    setting: str,
+    attempts: int = ATTEMPTS,
+    empty: tuple[int, bytes] | None = None,
+) -> bytes | None:
+    """The body at `url`, or a one-line UpstreamError naming the URL and the setting to check;
+    None when the answer is `empty` (a status and a text its body holds: a provider's way of
+    saying "no data in that range", as NBP's 404 "Brak danych")."""
     client = JitteredClient(
         request_timeout=timeout,
         request_max_attempts=attempts,
@@ -40,6 +48,10 @@ def get(url: str, timeout: float, setting: str, attempts: int = ATTEMPTS) -> byt
     try:
         return client.session.get(url).content
     except RequestException as exc:
+        response = exc.response if isinstance(exc, HTTPError) else None
+        status = response.status_code if response is not None else None
+        if empty is not None and status == empty[0] and empty[1] in response.content:
+            return None
         if isinstance(exc, HTTPError) and exc.response is not None:
             reason = f"HTTP {exc.response.status_code} {exc.response.reason}"
         else:
