@@ -21,7 +21,7 @@ class Provider:
     key: str
     name: str
     kind: str  # official | relay | commercial
-    pivot: str  # the currency its quotes are against
+    pivot_currency: str  # the currency its quotes are against
     base_url_setting: str  # e.g. BOC_BASE_URL
     default_base_url: str
     history: bool  # False: latest only, a backfill skips it

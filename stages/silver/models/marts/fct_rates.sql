@@ -2,12 +2,15 @@
 -- {LAKE_URL}/silver/runs/{RUN_ID}/fct_rates.parquet. The runner points silver/published.json
 -- at it only after every test of `dbt build` passed.
 --
--- Priority: the ECB, then Frankfurter (the same ECB data; it fills days or currencies an ECB
--- document missed), then ExchangeRate-API only for currencies neither of the two has ever
--- published (and only ISO 4217 codes of it: the provider also quotes FOK, GGP, … which
--- a warning test on its staging model lists). Consensus: where ExchangeRate-API quotes the same (day, currency) as the ECB
--- data, its relative deviation is kept beside the rate; above var('consensus_threshold')
--- the row is flagged, and kept.
+-- Priority, chosen per (rate_date, currency) — per date, so a currency the ECB published long
+-- ago (RUB until 2022) is still served from the other providers on the days it does not: the
+-- ECB, then Frankfurter (the same ECB data; it fills days or currencies an ECB document
+-- missed), then the official providers' consensus (fct_consensus: the median, `source` the
+-- providers that agree with it, e.g. "cnb+nbp"), then ExchangeRate-API (ISO 4217 codes only:
+-- the provider also quotes FOK, GGP, … which a warning test on its staging model lists).
+-- Consensus check: where ExchangeRate-API quotes the same (day, currency) as a chosen rate of
+-- another source, its relative deviation is kept beside the rate; above
+-- var('consensus_threshold') the row is flagged, and kept.
 {{
     config(
         materialized='external',
@@ -22,25 +25,33 @@ with rates as (
 
 ),
 
-ecb_currencies as (
+consensus as (
 
-    select distinct currency
-    from rates
-    where source in ('ecb', 'frankfurter')
+    select consensus.rate_date, consensus.currency, consensus.rate, consensus.source,
+        max(rates.extracted_at) as extracted_at
+    from {{ ref('fct_consensus') }} as consensus
+    inner join rates
+        on rates.rate_date = consensus.rate_date and rates.currency = consensus.currency
+        and list_contains(string_split(consensus.source, '+'), rates.source)
+    where consensus.method = 'median'
+    group by all
 
 ),
 
 candidates as (
 
-    select
-        *,
-        case source when 'ecb' then 1 when 'frankfurter' then 2 else 3 end as priority
+    select rate_date, currency, rate, source, extracted_at,
+        case source when 'ecb' then 1 else 2 end as priority
     from rates
-    where source != 'exchangerate_api'
-        or (
-            currency not in (select currency from ecb_currencies)
-            and currency in (select code from {{ ref('iso_4217_currencies') }})
-        )
+    where source in ('ecb', 'frankfurter')
+    union all
+    select *, 3 as priority
+    from consensus
+    union all
+    select rate_date, currency, rate, source, extracted_at, 4 as priority
+    from rates
+    where source = 'exchangerate_api'
+        and currency in (select code from {{ ref('iso_4217_currencies') }})
 
 ),
 

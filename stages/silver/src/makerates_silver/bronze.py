@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+from makerates_core import providers
 from makerates_core.duck import connect
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.settings import Settings
 
-RATE_TABLES = ("ecb_rates", "frankfurter_rates", "exchangerate_api_rates")
+RATE_TABLES = tuple(p.bronze_table for p in providers.registry())
 LOADS_GLOB = "bronze/_dlt_loads/*.jsonl"
 
 

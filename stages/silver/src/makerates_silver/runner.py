@@ -40,8 +40,22 @@ PUBLISHED_KEY = "silver/published.json"
 WORK_DIR_ENV = "MAKERATES_SILVER_WORK_DIR"
 ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
-MARTS = ("fct_rates", "fct_rate_flags", "fct_rates_calendar", "fct_cross_rates_latest")
+MARTS = (
+    "fct_rates",
+    "fct_rate_flags",
+    "fct_rates_calendar",
+    "fct_cross_rates_latest",
+    "fct_observations",
+    "fct_consensus",
+    "fct_quarantine",
+    "dim_currencies",
+    "dim_providers",
+)
+QUARANTINE = "fct_quarantine"
 STATE = "int_rates__unioned"  # what the next run starts from (see its model)
+# The state's key in published.json names its columns' version: a publication whose state has
+# other columns is not read back (the next run rebuilds from every bronze load instead).
+STATE_KEY = f"{STATE}@v2"
 # dbt's unit tests check the models' logic on fixed fixtures, so they gate code changes, not
 # data: they run in CI (tests/test_dbt_unit_tests.py), not on every production build, as
 # dbt recommends. Data tests, singular tests and freshness gate every run.
@@ -269,18 +283,43 @@ def keep_artifacts(lake: Lake, run_id: str, work: Path) -> None:
             lake.write_text(run_key(run_id, f"artifacts/{name}"), path.read_text(encoding="utf-8"))
 
 
-def published_counts(settings: Settings, uri: str) -> dict[str, int]:
-    """Rows of a fct_rates Parquet per source, and how many are flagged."""
+def published_counts(settings: Settings, uri: str, quarantine_uri: str) -> dict[str, int]:
+    """Rows of a fct_rates Parquet per source (the official providers' consensus of several as
+    `rows_consensus`), how many are flagged, and how many rows fct_quarantine holds."""
     with connect(settings) as con:
         escaped = uri.replace("'", "''")
         rows = con.execute(
-            "select source, count(*), count(*) filter (where is_flagged) "
-            f"from read_parquet('{escaped}') where rate_date is not null group by source"
+            "select if(contains(source, '+'), 'consensus', source), count(*), "
+            f"count(*) filter (where is_flagged) from read_parquet('{escaped}') "
+            "where rate_date is not null group by 1"
         ).fetchall()
+        escaped = quarantine_uri.replace("'", "''")
+        (quarantined,) = con.execute(f"select count(*) from read_parquet('{escaped}')").fetchone()
     counts = {f"rows_{source}": int(n) for source, n, _ in rows}
     counts["rows_published"] = sum(int(n) for _, n, _ in rows)
     counts["rows_flagged"] = sum(int(flagged) for _, _, flagged in rows)
+    counts["rows_quarantined"] = int(quarantined)
     return counts
+
+
+def warn_quarantine(settings: Settings, uri: str, count: int) -> None:
+    """One WARNING line: how many rows of which providers are quarantined, and why."""
+    with connect(settings) as con:
+        escaped = uri.replace("'", "''")
+        rows = con.execute(
+            "select source, quarantine_reason, count(*), min(rate_date), max(rate_date) "
+            f"from read_parquet('{escaped}') group by 1, 2 order by 1, 2"
+        ).fetchall()
+    what = "; ".join(
+        f"{source}: {n} rows {first}..{last} ({reason})" for source, reason, n, first, last in rows
+    )
+    log.warning(
+        "silver quarantined %d rows (published without them, listed in fct_quarantine): %s; "
+        "the provider's next publication of those days heals them, or reload them with "
+        "`just backfill START END`",
+        count,
+        what,
+    )
 
 
 def read_published(lake: Lake) -> dict[str, Any] | None:
@@ -400,7 +439,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             )
 
         previous = (
-            None if full_refresh or published is None else published.get("state", {}).get(STATE)
+            None if full_refresh or published is None else published.get("state", {}).get(STATE_KEY)
         )
         if previous is None:
             new_loads = bronze.loads
@@ -435,7 +474,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             raise SilverTestsFailed(failure_line(outcome, samples))
 
         tables = {mart: run_key(settings.run_id, f"{mart}.parquet") for mart in MARTS}
-        counts = published_counts(settings, lake.uri(tables[TABLE]))
+        counts = published_counts(settings, lake.uri(tables[TABLE]), lake.uri(tables[QUARANTINE]))
         if counts["rows_published"] == 0:
             raise UserError(
                 f"bronze under {lake.uri('bronze')} holds no rates from completed loads; "
@@ -446,9 +485,11 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "bronze_loads": bronze.loads,
             "tables": tables,
-            "state": {STATE: run_key(settings.run_id, f"{STATE}.parquet")},
+            "state": {STATE_KEY: run_key(settings.run_id, f"{STATE}.parquet")},
         }
         lake.write_text(PUBLISHED_KEY, json.dumps(document, indent=2) + "\n")
+        if counts["rows_quarantined"]:
+            warn_quarantine(settings, lake.uri(tables[QUARANTINE]), counts["rows_quarantined"])
         stage.counts.update(counts)
         stage.outputs.update(
             skipped=False,
@@ -460,8 +501,9 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             "published %d rows (%s), %d flagged by the consensus check: %s → %s",
             counts["rows_published"],
             ", ".join(
-                f"{t.removesuffix('_rates')} {counts.get('rows_' + t.removesuffix('_rates'), 0)}"
-                for t in bronze.tables
+                f"{name.removeprefix('rows_')} {n}"
+                for name, n in counts.items()
+                if name not in ("rows_published", "rows_flagged", "rows_quarantined")
             ),
             counts["rows_flagged"],
             lake.uri(PUBLISHED_KEY),

@@ -1,0 +1,2 @@
+-- Bank of Israel's rates per 1 EUR, through its pivot (see the stg_official_rates macro).
+{{ stg_official_rates('boi') }}

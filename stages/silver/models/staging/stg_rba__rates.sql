@@ -1,0 +1,2 @@
+-- Reserve Bank of Australia's rates per 1 EUR, through its pivot (see the stg_official_rates macro).
+{{ stg_official_rates('rba') }}
