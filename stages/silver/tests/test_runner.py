@@ -62,7 +62,17 @@ def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_en
     assert document["bronze_loads"] == sorted([first, second])
     assert document["tables"] == {
         mart: f"silver/runs/{run_id}/{mart}.parquet"
-        for mart in ("fct_rates", "fct_rate_flags", "fct_rates_calendar", "fct_cross_rates_latest")
+        for mart in (
+            "fct_rates",
+            "fct_rate_flags",
+            "fct_rates_calendar",
+            "fct_cross_rates_latest",
+            "fct_observations",
+            "fct_consensus",
+            "fct_quarantine",
+            "dim_currencies",
+            "dim_providers",
+        )
     }
     parquet = silver_env / document["tables"]["fct_rates"]
     table = read_table(str(parquet))
@@ -277,10 +287,11 @@ def test_docs_generates_a_static_site(silver_env, tmp_path, capsys):
     assert {"model.makerates_silver.stg_ecb__rates", "model.makerates_silver.fct_rates"} <= set(
         manifest["nodes"]
     )
-    # the lineage graph: fct_rates ← int_rates__unioned ← the three sources' staging models
+    # the lineage graph: fct_rates ← int_rates__unioned (and the consensus) ← the staging models
     parents = manifest["parent_map"]
     assert set(parents["model.makerates_silver.fct_rates"]) == {
         "model.makerates_silver.int_rates__unioned",
+        "model.makerates_silver.fct_consensus",
         "seed.makerates_silver.iso_4217_currencies",
     }
     assert {

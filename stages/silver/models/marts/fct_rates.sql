@@ -45,7 +45,7 @@ candidates as (
     from rates
     where source in ('ecb', 'frankfurter')
     union all
-    select *, 3 as priority
+    select rate_date, currency, rate, source, extracted_at, 3 as priority
     from consensus
     union all
     select rate_date, currency, rate, source, extracted_at, 4 as priority

@@ -294,7 +294,9 @@ def published_counts(settings: Settings, uri: str, quarantine_uri: str) -> dict[
             "where rate_date is not null group by 1"
         ).fetchall()
         escaped = quarantine_uri.replace("'", "''")
-        (quarantined,) = con.execute(f"select count(*) from read_parquet('{escaped}')").fetchone()
+        (quarantined,) = con.execute(  # an empty external table holds one row of NULLs
+            f"select count(*) from read_parquet('{escaped}') where quarantine_reason is not null"
+        ).fetchone()
     counts = {f"rows_{source}": int(n) for source, n, _ in rows}
     counts["rows_published"] = sum(int(n) for _, n, _ in rows)
     counts["rows_flagged"] = sum(int(flagged) for _, _, flagged in rows)
@@ -308,7 +310,8 @@ def warn_quarantine(settings: Settings, uri: str, count: int) -> None:
         escaped = uri.replace("'", "''")
         rows = con.execute(
             "select source, quarantine_reason, count(*), min(rate_date), max(rate_date) "
-            f"from read_parquet('{escaped}') group by 1, 2 order by 1, 2"
+            f"from read_parquet('{escaped}') where quarantine_reason is not null "
+            "group by 1, 2 order by 1, 2"
         ).fetchall()
     what = "; ".join(
         f"{source}: {n} rows {first}..{last} ({reason})" for source, reason, n, first, last in rows
