@@ -29,7 +29,7 @@ from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
 from makerates_gold import reads
-from makerates_gold.items import CURRENCY_NAMES, PIVOT, RATES_PK
+from makerates_gold.items import PIVOT, RATES_PK
 
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
 PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
@@ -175,8 +175,8 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
 
     @app.get("/v1/currencies", summary="every currency published, code → name")
     def currencies(request: Request) -> Response:
-        known = reads.currencies(store, table)
-        body = {c: CURRENCY_NAMES.get(c, c) for c in sorted([*known, PIVOT])}
+        names = reads.currency_names(store, table)
+        body = {c: names[c] for c in sorted(names)}
         return respond(request, body, LATEST_MAX_AGE)
 
     @app.get(

@@ -5,8 +5,10 @@ Key schema (pk, sk are strings):
   left out: it is the pivot), `src` (currency → source, only for the rates that are not the
   ECB's, absent when all are), `h` (content hash of `rates` and `src`), `run_id` (the silver
   run that wrote it).
-- `META` / `CURRENCIES`   every currency ever served: code → {"first": day, "last": day} and
-  "source" for a currency the ECB never gave, `h`.
+- `META` / `CURRENCIES`   every currency ever served: code → {"first": day, "last": day,
+  "name", "minor_units"} and "source" for a currency the ECB never gave; `pivot` (EUR's name
+  and minor units), `h`. Names come from silver (dim_currencies, the ISO 4217 seed).
+- `META` / `PROVIDERS`    silver's dim_providers: every provider with its coverage, `h`.
 - `META` / `SYNC`         the sync watermark: one digest per year of the served rows
   (published.YEAR_DIGESTS, computed in DuckDB), `h`.
 """
@@ -14,6 +16,7 @@ Key schema (pk, sk are strings):
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -21,6 +24,7 @@ from typing import Any
 RATES_PK = "RATES"
 META_PK = "META"
 CURRENCIES_SK = "CURRENCIES"
+PROVIDERS_SK = "PROVIDERS"
 SYNC_SK = "SYNC"
 PIVOT = "EUR"
 HASH_VERSION = "v1"  # of the day and currencies hashes
@@ -28,25 +32,6 @@ DIGEST_VERSION = "v2"  # of the year digests; a watermark of another version com
 ECB = "ecb"
 
 Rates = dict[str, Decimal]
-
-# English names of every currency the ECB has published (ISO 4217), for listings; the store
-# holds only codes, so a code missing here is shown as itself.
-CURRENCY_NAMES = {
-    "AUD": "Australian Dollar", "BGN": "Bulgarian Lev", "BRL": "Brazilian Real",
-    "CAD": "Canadian Dollar", "CHF": "Swiss Franc", "CNY": "Chinese Renminbi Yuan",
-    "CYP": "Cypriot Pound", "CZK": "Czech Koruna", "DKK": "Danish Krone",
-    "EEK": "Estonian Kroon", "EUR": "Euro", "GBP": "British Pound", "GRD": "Greek Drachma",
-    "HKD": "Hong Kong Dollar", "HRK": "Croatian Kuna", "HUF": "Hungarian Forint",
-    "IDR": "Indonesian Rupiah", "ILS": "Israeli New Sheqel", "INR": "Indian Rupee",
-    "ISK": "Icelandic Króna", "JPY": "Japanese Yen", "KRW": "South Korean Won",
-    "LTL": "Lithuanian Litas", "LVL": "Latvian Lats", "MTL": "Maltese Lira",
-    "MXN": "Mexican Peso", "MYR": "Malaysian Ringgit", "NOK": "Norwegian Krone",
-    "NZD": "New Zealand Dollar", "PHP": "Philippine Peso", "PLN": "Polish Złoty",
-    "ROL": "Romanian Leu (old)", "RON": "Romanian Leu", "RUB": "Russian Ruble",
-    "SEK": "Swedish Krona", "SGD": "Singapore Dollar", "SIT": "Slovenian Tolar",
-    "SKK": "Slovak Koruna", "THB": "Thai Baht", "TRL": "Turkish Lira (old)",
-    "TRY": "Turkish Lira", "USD": "United States Dollar", "ZAR": "South African Rand",
-}  # fmt: skip
 
 
 def _digest(text: str) -> str:
@@ -79,18 +64,31 @@ def day_item(
     return item
 
 
-def currencies_item(spans: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    """code → {first, last[, source]}: `source` only for a currency the ECB never gave."""
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def currencies_item(spans: Mapping[str, Mapping[str, Any]], pivot: Mapping[str, Any]) -> dict:
+    """code → {first, last, name[, minor_units][, source]}: `source` only for a currency the
+    ECB never gave; `pivot`: EUR's own name and minor units."""
     ordered = {code: dict(span) for code, span in sorted(spans.items())}
-    body = ";".join(
-        f"{c}={s['first']}..{s['last']}" + (f"@{s['source']}" if "source" in s else "")
-        for c, s in ordered.items()
-    )
     return {
         "pk": META_PK,
         "sk": CURRENCIES_SK,
         "currencies": ordered,
-        "h": _digest(f"{HASH_VERSION}|{body}"),
+        "pivot": dict(pivot),
+        "h": _digest(f"{HASH_VERSION}|{_canonical([ordered, pivot])}"),
+    }
+
+
+def providers_item(providers: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Silver's dim_providers as one item: the registry with each provider's coverage."""
+    listed = [dict(p) for p in providers]
+    return {
+        "pk": META_PK,
+        "sk": PROVIDERS_SK,
+        "providers": listed,
+        "h": _digest(f"{HASH_VERSION}|{_canonical(listed)}"),
     }
 
 

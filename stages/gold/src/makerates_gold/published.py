@@ -18,11 +18,17 @@ PUBLISHED_KEY = "silver/published.json"
 TABLE = "fct_rates"
 
 
+CURRENCIES = "dim_currencies"
+PROVIDERS = "dim_providers"
+
+
 @dataclass(frozen=True)
 class Published:
     run_id: str
     table_key: str
     table_uri: str
+    currencies_uri: str  # dim_currencies: names and minor units of the served currencies
+    providers_uri: str  # dim_providers: the registry with each provider's coverage
 
 
 def read_published(settings: Settings) -> Published:
@@ -36,12 +42,19 @@ def read_published(settings: Settings) -> Published:
         document = json.loads(text)
         run_id = str(document["run_id"])
         key = str(document["tables"][TABLE])
+        dims = {name: lake.uri(str(document["tables"][name])) for name in (CURRENCIES, PROVIDERS)}
     except (ValueError, KeyError, TypeError) as exc:
         raise UpstreamError(
             f"{lake.uri(PUBLISHED_KEY)} is not a silver publication ({exc!r}); "
             "re-run `makerates-silver run`"
         ) from exc
-    return Published(run_id=run_id, table_key=key, table_uri=lake.uri(key))
+    return Published(
+        run_id=run_id,
+        table_key=key,
+        table_uri=lake.uri(key),
+        currencies_uri=dims[CURRENCIES],
+        providers_uri=dims[PROVIDERS],
+    )
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,23 @@ from silver where served group by 1
 """
 _SPANS = """
 select currency, strftime(min(rate_date), '%Y-%m-%d'), strftime(max(rate_date), '%Y-%m-%d'),
-       if(bool_or(source = 'ecb'), null, arg_max(source, rate_date))
-from silver where served group by currency
+       if(bool_or(source = 'ecb'), null, arg_max(source, rate_date)),
+       any_value(names.name), any_value(names.minor_units)
+from silver left join read_parquet($names) as names on names.code = silver.currency
+where served group by currency
 """
+# Silver's names (from the ISO 4217 seed) of the served currencies and of the pivot.
+_PIVOT = "select name, minor_units from read_parquet($names) where code = 'EUR'"
+_PROVIDERS = """
+select key, name, kind, pivot_currency, history, calendar, publishes_at,
+       strftime(first_day, '%Y-%m-%d'), strftime(last_day, '%Y-%m-%d'), currencies,
+       rows_quarantined
+from read_parquet($uri) where key is not null order by fallback_order, key
+"""
+PROVIDER_FIELDS = (
+    "key", "name", "kind", "pivot", "history", "calendar", "publishes_at", "first", "last",
+    "currencies", "rows_quarantined",
+)  # fmt: skip
 # The served rows of some years, the rates as text with the trailing zeros of DECIMAL(38,18)
 # stripped (never exponent notation), so one Decimal(text) per rate is all Python does.
 _DAYS = """
@@ -147,11 +174,33 @@ class SilverTable:
     def year_digests(self) -> dict[str, str]:
         return dict(self._fetch(YEAR_DIGESTS, version=DIGEST_VERSION))
 
-    def currency_spans(self) -> dict[str, dict[str, str]]:
+    def currency_spans(self) -> dict[str, dict]:
+        """code → first, last, name, minor_units (when ISO gives one), source (when none of
+        its served rows is the ECB's)."""
         spans = {}
-        for code, first, last, source in self._fetch(_SPANS):
-            spans[code] = {"first": first, "last": last, **({"source": source} if source else {})}
+        names = self.published.currencies_uri
+        for code, first, last, source, name, minor in self._fetch(_SPANS, names=names):
+            span = {"first": first, "last": last, "name": name or code}
+            if minor is not None:
+                span["minor_units"] = int(minor)
+            if source:
+                span["source"] = source
+            spans[code] = span
         return spans
+
+    def pivot(self) -> dict:
+        """The pivot's own entry: {"code": "EUR", "name": …, "minor_units": 2}."""
+        rows = self._fetch(_PIVOT, names=self.published.currencies_uri)
+        name, minor = rows[0] if rows else ("Euro", 2)
+        return {"code": "EUR", "name": name, "minor_units": int(minor)}
+
+    def providers(self) -> list[dict]:
+        """Every provider of the registry with its coverage in this publication."""
+        rows = self._fetch(_PROVIDERS, uri=self.published.providers_uri)
+        return [
+            {k: v for k, v in zip(PROVIDER_FIELDS, row, strict=True) if v is not None}
+            for row in rows
+        ]
 
     def days(self, years: list[str]) -> dict[str, Day]:
         """The served days of `years`, as exact Decimals."""

@@ -21,7 +21,6 @@ from makerates_core.hotstore import open_store, table_name
 from makerates_core.settings import Settings
 
 from makerates_gold import reads
-from makerates_gold.items import CURRENCY_NAMES
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,6 +78,13 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("-o", "--output", required=True, metavar="FILE.png")
             sub.set_defaults(handler=cmd_chart)
 
+    listed = commands.add_parser(
+        "providers",
+        help="every provider: kind, pivot, coverage (first/last day, currencies) and freshness",
+    )
+    listed.add_argument("--json", action="store_true", help="one JSON array of objects")
+    listed.set_defaults(handler=cmd_providers)
+
     runs = commands.add_parser("runs", help="recent pipeline runs and their stage events")
     runs.add_argument("--json", action="store_true", help="one JSON array")
     runs.set_defaults(handler=cmd_runs)
@@ -117,20 +123,33 @@ def _rates_of(answer: reads.RateAnswer) -> str:
 
 
 def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
-    known = reads.currencies(open_store(settings), table_name(settings, "rates"))
+    store, table = open_store(settings), table_name(settings, "rates")
+    known = reads.currencies(store, table)
+    names = reads.currency_names(store, table)
     if args.json:
-        named = {c: {"name": CURRENCY_NAMES.get(c, c), **span} for c, span in known.items()}
-        print(json.dumps(named, sort_keys=True))
+        named = {c: {**span, "name": names[c]} for c, span in known.items()}
+        print(json.dumps(named, sort_keys=True, default=_json_number))
         return
-    width = max(len(CURRENCY_NAMES.get(c, c)) for c in [*known, reads.PIVOT])
-    print(
-        f"{reads.PIVOT}  {CURRENCY_NAMES[reads.PIVOT]:<{width}}  the pivot: every ECB rate is per 1 EUR"
-    )
+    width = max(len(name) for name in names.values())
+    print(f"{reads.PIVOT}  {names[reads.PIVOT]:<{width}}  the pivot: every rate is per 1 EUR")
     for code, span in sorted(known.items()):
         source = f"  ({span['source']})" if "source" in span else ""
+        print(f"{code}  {names[code]:<{width}}  {span['first']} .. {span['last']}{source}")
+
+
+def cmd_providers(args: argparse.Namespace, settings: Settings) -> None:
+    listed = reads.providers(open_store(settings), table_name(settings, "rates"))
+    if args.json:
+        print(json.dumps(listed))
+        return
+    today = reads.today()
+    for p in listed:
+        age = f", {(today - date.fromisoformat(p['last'])).days} days old" if "last" in p else ""
+        coverage = f"{p['first']} .. {p['last']}" if "first" in p else "nothing loaded yet"
         print(
-            f"{code}  {CURRENCY_NAMES.get(code, code):<{width}}  "
-            f"{span['first']} .. {span['last']}{source}"
+            f"{p['key']:<17} {p['kind']:<10} {p['pivot']}  {p['name']}: {coverage}, "
+            f"{p['currencies']} currencies{age}"
+            + (f", {p['rows_quarantined']} rows quarantined" if p["rows_quarantined"] else "")
         )
 
 

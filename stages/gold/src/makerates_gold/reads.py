@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
 
-from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, RATES_PK, Rates
+from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, PROVIDERS_SK, RATES_PK, Rates
 
 FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
 LOOKBACK_DAYS = 14  # how far before the asked day a rate may come from
@@ -108,6 +108,28 @@ def currencies(store: HotStore, table: str) -> dict[str, dict[str, str]]:
     if item is None:
         raise _empty(store, table)
     return {code: dict(span) for code, span in item["currencies"].items()}
+
+
+def currency_names(store: HotStore, table: str) -> dict[str, str]:
+    """code → English name (silver's ISO 4217 seed) of every served currency and the pivot
+    (one GetItem)."""
+    item = store.get_item(table, META_PK, CURRENCIES_SK)
+    if item is None:
+        raise _empty(store, table)
+    names = {code: span.get("name", code) for code, span in item["currencies"].items()}
+    names[PIVOT] = item.get("pivot", {}).get("name", PIVOT)
+    return names
+
+
+def providers(store: HotStore, table: str) -> list[dict]:
+    """Every provider with its coverage and freshness, in fallback order (one GetItem)."""
+    item = store.get_item(table, META_PK, PROVIDERS_SK)
+    if item is None:
+        raise _empty(store, table)
+    return [
+        {k: int(v) if isinstance(v, Decimal) else v for k, v in provider.items()}
+        for provider in item["providers"]
+    ]
 
 
 def latest_rates(store: HotStore, table: str) -> DayRates:

@@ -19,10 +19,12 @@ from makerates_core.settings import Settings
 from makerates_gold.items import (
     CURRENCIES_SK,
     META_PK,
+    PROVIDERS_SK,
     RATES_PK,
     SYNC_SK,
     currencies_item,
     day_item,
+    providers_item,
     sync_item,
 )
 from makerates_gold.published import Day, SilverTable, read_published
@@ -105,14 +107,17 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
         store.ensure_table(table)
         meta = {
             item["sk"]: item
-            for item in store.batch_get(table, [(META_PK, SYNC_SK), (META_PK, CURRENCIES_SK)])
+            for item in store.batch_get(
+                table, [(META_PK, SYNC_SK), (META_PK, CURRENCIES_SK), (META_PK, PROVIDERS_SK)]
+            )
         }
         digests = silver.year_digests()
         held_digests = {} if full else (meta.get(SYNC_SK) or {}).get("years", {})
         changed = sorted(y for y, d in digests.items() if held_digests.get(y) != d)
         result.years_compared = changed
         days = silver.days(changed) if changed else {}
-        currencies = currencies_item(silver.currency_spans())
+        currencies = currencies_item(silver.currency_spans(), silver.pivot())
+        providers = providers_item(silver.providers())
 
     day_items, stale = plan_day_items(store, table, days, published.run_id, changed)
     result.days_written = len(day_items)
@@ -126,8 +131,9 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
         )
 
     written = store.put_items(table, day_items) if day_items else 0
-    if (meta.get(CURRENCIES_SK) or {}).get("h") != currencies["h"]:
-        written += store.put_items(table, [currencies])
+    for item in (currencies, providers):
+        if (meta.get(item["sk"]) or {}).get("h") != item["h"]:
+            written += store.put_items(table, [item])
     watermark = sync_item(digests)
     if (meta.get(SYNC_SK) or {}).get("h") != watermark["h"]:
         written += store.put_items(table, [watermark])  # last: it vouches for what is above
