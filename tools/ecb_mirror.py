@@ -161,6 +161,7 @@ class EcbMirror:
         self.failures: dict[str, Failure] = {}  # by source: "ecb", "frankfurter", ...
         self.erapi_skews: dict[str, Decimal] = {}
         self.dropped_ecb_days: set[str] = set()
+        self.rewrites: dict[str, list[tuple[bytes, bytes]]] = {}  # by official provider
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
@@ -212,6 +213,13 @@ class EcbMirror:
         """Multiply one ExchangeRate-API rate by `factor` (until reset())."""
         self.erapi_skews[currency] = Decimal(str(factor))
 
+    def rewrite(self, provider: str, old: bytes, new: bytes) -> None:
+        """Replace `old` by `new` in an official provider's answers (until reset()): a bad
+        value in an otherwise valid document."""
+        if provider not in OFFICIAL:
+            raise ValueError(f"{provider!r} is not an official provider: {', '.join(OFFICIAL)}")
+        self.rewrites.setdefault(provider, []).append((old, new))
+
     def drop_ecb_day(self, day: date | str) -> None:
         """Leave one day out of the ECB's three documents (Frankfurter still serves it)."""
         self.dropped_ecb_days.add(str(day))
@@ -232,6 +240,7 @@ class EcbMirror:
         self.failures.clear()
         self.erapi_skews.clear()
         self.dropped_ecb_days.clear()
+        self.rewrites.clear()
 
     @lru_cache(maxsize=16)  # noqa: B019 - one mirror per process, a handful of days
     def document(
@@ -343,6 +352,8 @@ class EcbMirror:
                 body = getattr(module, "NOT_FOUND", f"no such document: {path}".encode())
                 return key, 404, body, "text/plain"
             content_type, body = found
+            for old, new in self.rewrites.get(key, []):
+                body = body.replace(old, new)
             return key, 200, body, content_type
         if path.startswith(FRANKFURTER_PATH + "/v1/"):
             status, body = self.frankfurter(path[len(FRANKFURTER_PATH) + 4 :])

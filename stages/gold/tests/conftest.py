@@ -22,6 +22,9 @@ from makerates_core.settings import Settings
 from services import DUMMY_CREDENTIALS
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[3]
+ISO_SEED = REPO / "stages" / "silver" / "seeds" / "iso_4217_currencies.csv"
+REGISTRY = REPO / "core" / "src" / "makerates_core" / "providers.csv"
 History = dict[str, dict[str, str]]
 
 
@@ -68,36 +71,55 @@ class Deployment:
                 for currency, value in sorted(rates.items()):
                     source = (sources or {}).get((day, currency), "ecb")
                     writer.writerow([day, currency, value, source])
-        key = f"silver/runs/{run_id}/fct_rates.parquet"
-        lake = Lake(self.settings)
-        target = (self.lake_dir.parent / f"{run_id}.parquet") if lake.is_s3 else self.lake_dir / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        con = connect(self.settings)
-        con.execute(
-            f"""copy (
+        tables = {
+            "fct_rates": f"""
                 select cast(rate_date as date) as rate_date, currency,
                        cast(rate as decimal(38, 18)) as rate, source,
                        timestamp '2024-04-01 16:00:00' as extracted_at
                 from read_csv('{csv_path}', all_varchar = true)
-                order by rate_date, currency
-            ) to '{target}' (format parquet)"""
-        )
-        con.close()
-        if lake.is_s3:
-            bucket, prefix = lake.url.removeprefix("s3://").split("/", 1)
-            s3_client(self.settings).upload_file(str(target), bucket, f"{prefix}/{key}")
-        lake.write_text(
+                order by rate_date, currency""",
+            "dim_currencies": f"""
+                select code, name, cast(minor_units as integer) as minor_units
+                from read_csv('{ISO_SEED}', all_varchar = true)
+                where code = 'EUR' or code in (
+                    select currency from read_csv('{csv_path}', all_varchar = true))""",
+            "dim_providers": f"""
+                select key, name, kind, pivot_currency, history = 'true' as history, calendar,
+                       publishes_at, cast(fallback_order as integer) as fallback_order,
+                       cast(null as date) as first_day, cast(null as date) as last_day,
+                       0 as currencies, 0 as rows_quarantined
+                from read_csv('{REGISTRY}', all_varchar = true)""",
+        }
+        keys = {name: self.write_table(run_id, name, sql) for name, sql in tables.items()}
+        Lake(self.settings).write_text(
             "silver/published.json",
             json.dumps(
                 {
                     "run_id": run_id,
                     "published_at": "2024-04-01T16:00:00+00:00",
                     "bronze_loads": [],
-                    "tables": {"fct_rates": key},
+                    "tables": keys,
                 }
             ),
         )
         return run_id
+
+    def write_table(self, run_id: str, name: str, sql: str) -> str:
+        """One table of the run as Parquet in the lake; its key."""
+        key = f"silver/runs/{run_id}/{name}.parquet"
+        lake = Lake(self.settings)
+        target = (
+            (self.lake_dir.parent / f"{run_id}-{name}.parquet")
+            if lake.is_s3
+            else self.lake_dir / key
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with connect(self.settings) as con:
+            con.execute(f"copy ({sql}) to '{target}' (format parquet)")
+        if lake.is_s3:
+            bucket, prefix = lake.url.removeprefix("s3://").split("/", 1)
+            s3_client(self.settings).upload_file(str(target), bucket, f"{prefix}/{key}")
+        return key
 
     def run(self, *command: str, extra_env: dict[str, str] | None = None):
         import subprocess

@@ -29,7 +29,10 @@ def silver_table(tmp_path, select: str) -> SilverTable:
     con = connect(settings)
     con.execute(f"copy ({select}) to '{path}' (format parquet)")
     con.close()
-    return SilverTable(settings, Published(run_id="r", table_key="k", table_uri=str(path)))
+    published = Published(
+        run_id="r", table_key="k", table_uri=str(path), currencies_uri="-", providers_uri="-"
+    )
+    return SilverTable(settings, published)
 
 
 def test_trailing_zeros_go_without_exponent_notation(tmp_path):
@@ -80,16 +83,16 @@ def test_day_items_name_only_the_sources_that_are_not_the_ecb():
     assert item["h"] == rates_hash(rates, {"AED": "exchangerate_api"})
 
 
-def test_the_currencies_hash_covers_sources():
-    spans = {"USD": {"first": "2024-01-02", "last": "2024-01-03"}}
-    aed = {"first": "2024-01-02", "last": "2024-01-03", "source": "exchangerate_api"}
-    item = currencies_item({**spans, "AED": aed})
-    assert list(item["currencies"]) == ["AED", "USD"]
-    assert item["h"] != currencies_item({**spans, "AED": {**aed, "source": "other"}})["h"]
-    assert (
-        currencies_item(spans)["h"]
-        == hashlib.sha256(b"v1|USD=2024-01-02..2024-01-03").hexdigest()[:20]
-    )
+def test_the_currencies_hash_covers_sources_names_and_the_pivot():
+    euro = {"code": "EUR", "name": "Euro", "minor_units": 2}
+    spans = {"USD": {"first": "2024-01-02", "last": "2024-01-03", "name": "US Dollar"}}
+    aed = {"first": "2024-01-02", "last": "2024-01-03", "name": "UAE Dirham", "source": "nbp"}
+    item = currencies_item({**spans, "AED": aed}, euro)
+    assert list(item["currencies"]) == ["AED", "USD"] and item["pivot"] == euro
+    assert item["h"] != currencies_item({**spans, "AED": {**aed, "source": "cnb"}}, euro)["h"]
+    assert item["h"] != currencies_item({**spans, "AED": {**aed, "name": "AED"}}, euro)["h"]
+    assert item["h"] != currencies_item({**spans, "AED": aed}, {**euro, "name": "E"})["h"]
+    assert item["h"] == currencies_item({"AED": aed, **spans}, euro)["h"]  # order-free
 
 
 def test_cross_rates_keep_fifty_digits_and_print_without_exponent():

@@ -56,9 +56,16 @@ def test_only_ecb_calendar_days_are_served_with_their_sources(deployment, mixed,
     assert spans["AED"] == {
         "first": "2024-03-11",
         "last": "2024-03-15",
+        "name": "UAE Dirham",  # from silver's ISO 4217 seed
+        "minor_units": 2,
         "source": "exchangerate_api",
     }
-    assert spans["USD"] == {"first": "2024-03-01", "last": "2024-03-28"}
+    assert spans["USD"] == {
+        "first": "2024-03-01",
+        "last": "2024-03-28",
+        "name": "US Dollar",
+        "minor_units": 2,
+    }
 
     again = sync(deployment.settings, deployment.store())
     assert again.items_written == 0
@@ -97,7 +104,8 @@ def test_readers_say_which_rate_is_not_the_ecbs(deployment, mixed, exact):
     listing = deployment.run("makerates", "currencies")
     assert "2024-03-11 .. 2024-03-15  (exchangerate_api)" in listing.stdout
     assert json.loads(deployment.run("makerates", "currencies", "--json").stdout)["AED"] == {
-        "name": "AED",
+        "name": "UAE Dirham",
+        "minor_units": 2,
         "first": "2024-03-11",
         "last": "2024-03-15",
         "source": "exchangerate_api",

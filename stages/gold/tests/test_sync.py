@@ -31,7 +31,12 @@ def test_currencies_item_spans_every_code(deployment, q1_2024):
     item = deployment.store().get_item(deployment.table, "META", "CURRENCIES")
     spans = item["currencies"]
     assert set(spans) == {c for rates in q1_2024.values() for c in rates}
-    assert spans["USD"] == {"first": "2024-01-02", "last": "2024-03-28"}
+    assert spans["USD"] == {
+        "first": "2024-01-02",
+        "last": "2024-03-28",
+        "name": "US Dollar",
+        "minor_units": 2,
+    }
     assert "EUR" not in spans
 
 
@@ -84,7 +89,10 @@ def test_a_new_day_compares_only_its_own_year(deployment, ecb):
     assert second.years_compared == ["2024"]
     assert second.days_written == 1
     spans = deployment.store().get_item(deployment.table, "META", "CURRENCIES")["currencies"]
-    assert spans["USD"] == {"first": "2023-12-01", "last": "2024-04-02"}
+    assert {k: spans["USD"][k] for k in ("first", "last")} == {
+        "first": "2023-12-01",
+        "last": "2024-04-02",
+    }
     assert second.items_written == 3  # the day, the currencies item, the watermark
 
 
@@ -117,7 +125,8 @@ def test_the_sync_command_reports_counts_to_kestra(deployment, ecb):
 
     first = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "gold-1"})
     assert first.returncode == 0, first.stderr
-    assert outputs(first.stdout)["items_written"] == len(march) + 2  # days, currencies, watermark
+    # days, currencies, providers, watermark
+    assert outputs(first.stdout)["items_written"] == len(march) + 3
     assert outputs(first.stdout)["status"] == "succeeded"
 
     second = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "gold-2"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
+from makerates_core import providers
 from makerates_core.errors import UpstreamError, UserError, one_line_errors
 from makerates_core.events import stage_run
 from makerates_core.lake import Lake
@@ -15,12 +16,9 @@ from makerates_bronze.dates import backfill_range
 from makerates_bronze.pipeline import load_all
 
 EPILOG = """\
-sources (SOURCES, a comma list; default all three):
-  ecb               the ECB's euro reference rates, the primary (bronze/ecb_rates)
-  frankfurter       the same ECB rates as JSON from Frankfurter, the ECB's backup
-                    (bronze/frankfurter_rates)
-  exchangerate_api  ExchangeRate-API's open access, independent, ~160 currencies, latest
-                    only: a backfill skips it (bronze/exchangerate_api_rates)
+sources (SOURCES, a comma list; default all of them, from the registry
+makerates_core/providers.csv; `makerates providers` shows their coverage):
+{sources}
 
 Each source is loaded on its own; one that fails does not stop the others, and what the
 others loaded stays loaded. Exit status:
@@ -33,14 +31,21 @@ others loaded stays loaded. Exit status:
 """
 
 
+def _sources() -> str:
+    return "\n".join(
+        f"  {p.key:<17} {p.name} ({p.kind}, per {p.pivot_currency}; {p.base_url_setting})"
+        + ("" if p.history else ", latest only: a backfill skips it")
+        for p in providers.registry()
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="makerates-bronze",
         description="Extract published FX rates into the lake (bronze/<source>_rates), "
         "raw and append-only, with dlt. Configured by LAKE_URL, S3_ENDPOINT_URL, SOURCES, "
-        "ECB_BASE_URL, FRANKFURTER_BASE_URL, EXCHANGERATE_API_BASE_URL, INITIAL_LOOKBACK_DAYS, "
-        "HTTP_TIMEOUT_SECONDS, RUN_ID.",
-        epilog=EPILOG,
+        "each source's <KEY>_BASE_URL, INITIAL_LOOKBACK_DAYS, HTTP_TIMEOUT_SECONDS, RUN_ID.",
+        epilog=EPILOG.format(sources=_sources()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser(
         "backfill",
         help="load the closed range START..END (1999-01-04 or later) from the sources with "
-        "history (ecb, frankfurter); the incremental cursors are not moved; rows already in "
+        "history (all but exchangerate_api); the incremental cursors are not moved; rows already in "
         "bronze are loaded again (silver de-duplicates)",
     )
     backfill.add_argument("start", metavar="START", help="first day, YYYY-MM-DD")

@@ -52,7 +52,7 @@ def test_units_are_the_published_multipliers():
     assert units == {(code, "100" if code in SCALED else "1", False) for code in CURRENCIES}
 
 
-def test_the_old_namespace_spacing_and_unpublished_rates_are_read_as_published():
+def test_the_old_namespace_spacing_and_every_published_rate_are_read_as_published():
     body = b"""<?xml version="1.0" encoding="utf-8"?>
     <DataSet xmlns="http://www.bnr.ro/xsd"><Header/><Body><OrigCurrency>RON</OrigCurrency>
       <Cube date="2005-01-03">
@@ -63,9 +63,31 @@ def test_the_old_namespace_spacing_and_unpublished_rates_are_read_as_published()
       </Cube>
     </Body></DataSet>"""
     assert helpers.parse(body, URL) == [
+        Observation("2005-01-03", "USD", "-"),
+        Observation("2005-01-03", "CHF", "0.0000"),
+        Observation("2005-01-03", "JPY", "2.8000", "N/A"),
         Observation("2005-01-03", "EUR", "3.9170"),
         Observation("2005-01-03", "HUF", "1.5870", "100"),
     ]
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check():
+    body = (
+        RECORDED.replace(b'<Rate currency="EUR">5.2452<', b'<Rate currency="EUR">0<')
+        .replace(b'<Rate currency="USD">4.6023<', b'<Rate currency="USD">-1.5<')
+        .replace(
+            b'<Rate currency="HUF" multiplier="100">1.4375<',
+            b'<Rate currency="huf" multiplier="100">1.4375<',
+        )
+        .replace(b'<Rate currency="AED">1.2531<', b'<Rate currency="AED"><')
+    )
+    observations = helpers.parse(body, URL)
+    assert Observation("2026-08-19", "EUR", "0") in observations
+    assert Observation("2026-07-01", "USD", "-1.5") in observations
+    assert Observation("2026-08-19", "huf", "1.4375", "100") in observations
+    assert ("2026-08-19", "HUF") not in {(o.rate_date, o.currency) for o in observations}
+    assert ("2026-07-01", "AED") not in {(o.rate_date, o.currency) for o in observations}
+    assert len(observations) == 36 * 36 - 1
 
 
 def test_an_archive_without_a_day_is_empty():

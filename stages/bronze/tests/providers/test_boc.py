@@ -64,13 +64,36 @@ def test_quotes_are_cad_per_one_unit_and_discontinued_series_give_nothing(record
     assert not {"CAD", "MYR", "THB", "VND"} & {r.currency for r in recorded}
 
 
-def test_empty_and_non_numeric_values_are_missing_days():
+def test_only_absent_null_and_empty_values_are_missing_days():
     body = (
         b'{"observations": [{"d": "2026-03-12", "FXUSDCAD": {"v": "1.3617"},'
-        b' "FXEURCAD": {"v": ""}, "FXGBPCAD": {"v": "N/A"}, "FXJPYCAD": {}}]}'
+        b' "FXEURCAD": {"v": ""}, "FXGBPCAD": {"v": "N/A"}, "FXJPYCAD": {}, "FXCHFCAD": null,'
+        b' "FXNOKCAD": {"v": null}, "FXSEKCAD": {"v": "abc"}, "FXXXCAD": {"v": 1e400}}]}'
     )
-    assert helpers.parse(body, "x") == [("2026-03-12", "USD", "1.3617", "1", False)]
+    assert helpers.parse(body, "x") == [
+        ("2026-03-12", "USD", "1.3617", "1", False),
+        ("2026-03-12", "GBP", "N/A", "1", False),
+        ("2026-03-12", "SEK", "abc", "1", False),
+        ("2026-03-12", "XX", "1e400", "1", False),
+    ]
     assert helpers.parse(b'{"observations": []}', "x") == []
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check():
+    body = (
+        FIXTURE.read_bytes()
+        .replace(b'"1.3617"', b'"0"')  # USD, 2026-03-12
+        .replace(b'"1.5709"', b'"-1.5"')  # EUR, 2026-03-13
+        .replace(b'"FXJPYCAD"', b'"FXjpyCAD"')
+        .replace(b'"0.9661"', b'""')  # AUD, 2026-03-12: no value
+    )
+    rates = {(r.rate_date, r.currency): r.rate for r in helpers.parse(body, "x")}
+    assert rates["2026-03-12", "USD"] == "0"
+    assert rates["2026-03-13", "EUR"] == "-1.5"
+    assert rates["2026-03-13", "jpy"] == "0.008600"
+    assert "JPY" not in {currency for _, currency in rates}
+    assert ("2026-03-12", "AUD") not in rates
+    assert len(rates) == 23 * 5 - 1
 
 
 def test_a_short_range_is_one_request():
@@ -133,6 +156,14 @@ def test_the_mirror_does_not_serve_other_paths():
         (b"[1, 2]", "no observations"),
         (b'{"observations": {}}', "observations is not a list"),
         (b'{"observations": [{"FXUSDCAD": {"v": "1.3617"}}]}', "an observation without a date"),
+        (
+            b'{"observations": [{"d": "2026-03-12", "FXUSDCAD": "1.3617"}]}',
+            "FXUSDCAD of 2026-03-12",
+        ),
+        (
+            b'{"observations": [{"d": "2026-03-12", "FXUSDCAD": {"v": []}}]}',
+            "FXUSDCAD of 2026-03-12",
+        ),
     ],
 )
 def test_a_document_that_is_not_valets_fails_in_one_line_naming_the_setting(body, why):
@@ -142,4 +173,5 @@ def test_a_document_that_is_not_valets_fails_in_one_line_naming_the_setting(body
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith(f"{url} is not a Bank of Canada Valet")
-    assert f"({why}); check BOC_BASE_URL" in message
+    assert f"({why}" in message
+    assert message.endswith("); check BOC_BASE_URL")

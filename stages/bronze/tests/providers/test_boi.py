@@ -96,17 +96,40 @@ def test_quotes_are_ils_per_units_and_the_pivot_is_not_listed(recorded):
     "line",
     [
         _line(value=""),
-        _line(value="N/A"),
-        _line(value="0"),
         _line(base="ILS"),
-        _line(base="NEER"),
         _line(COUNTER_CURRENCY="USD"),
         _line(FREQ="M", TIME_PERIOD="2026-03"),
-        "RER_USD_ILS,D,USD,ILS\n",  # a short line
     ],
 )
-def test_empty_non_numeric_and_other_quotes_give_nothing(line):
+def test_an_empty_value_the_pivot_and_other_series_give_nothing(line):
     assert helpers.parse(_body(line), "x") == []
+
+
+@pytest.mark.parametrize(
+    ("base", "value"),
+    [("USD", "0"), ("USD", "N/A"), ("USD", "1e400"), ("NEER", "3.073"), ("usd", "3.073")],
+)
+def test_every_other_daily_line_is_kept_as_published_for_silver_to_check(base, value):
+    assert helpers.parse(_body(_line(base=base, value=value)), "x") == [
+        ("2026-03-02", base, value, "1", False)
+    ]
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check(recorded):
+    body = (
+        FIXTURE.read_bytes()
+        .replace(b"2026-03-02,3.073,", b"2026-03-02,0,")  # USD
+        .replace(b"2026-03-05,3.544,", b"2026-03-05,-1.5,")  # EUR
+        .replace(b",JPY,ILS,", b",jpy,ILS,")
+        .replace(b"2026-03-02,0.3303,", b"2026-03-02,,")  # SEK: no rate
+    )
+    rates = {(r.rate_date, r.currency): (r.rate, r.units) for r in helpers.parse(body, "x")}
+    assert rates["2026-03-02", "USD"] == ("0", "1")
+    assert rates["2026-03-05", "EUR"] == ("-1.5", "1")
+    assert rates["2026-03-06", "jpy"] == ("1.966", "100")
+    assert "JPY" not in {currency for _, currency in rates}
+    assert ("2026-03-02", "SEK") not in rates
+    assert len(rates) == len(recorded) - 1
 
 
 def test_a_valid_line_and_a_header_alone():
@@ -181,6 +204,7 @@ def test_the_mirror_does_not_serve_other_paths_or_formats():
         (b"\xff\xfe\x00", "not CSV"),
         (_body(_line(mult="")), "UNIT_MULT '' is not a power of ten"),
         (_body(_line(TIME_PERIOD="02/03/2026")), "TIME_PERIOD '02/03/2026' is not a day"),
+        (_body("RER_USD_ILS,D,USD,ILS\n"), "a line shorter than the header"),
     ],
 )
 def test_a_document_that_is_not_bois_fails_in_one_line_naming_the_setting(body, why):

@@ -52,12 +52,41 @@ def test_units_are_the_published_amounts():
     assert units == {(code, SCALED.get(code, "1"), False) for code in CURRENCIES}
 
 
-def test_the_pivot_gold_and_unpublished_rates_are_skipped():
+def test_only_the_pivot_gold_and_unpublished_rates_are_skipped():
     entry = '{{"currencyCode":"{}","amount":{},"validFor":"2026-03-02","rate":{}}}'
     rows = [("CZK", 1, 1), ("XAU", 1, "1.5"), ("USD", 1, '"N/A"'), ("GBP", 1, '""')]
     rows += [("CHF", 1, "null"), ("NOK", 1, "0.000"), ("xx", 1, "2.0"), ("SEK", 1, "2.180")]
+    rows += [("PLN", '"N/A"', "5.6"), ("DKK", 0, '"abc"'), ("HUF", 100, "1e400")]
     body = '{"rates":[' + ",".join(entry.format(*row) for row in rows) + "]}"
-    assert helpers.parse(body.encode(), URL) == [Observation("2026-03-02", "SEK", "2.180")]
+    assert helpers.parse(body.encode(), URL) == [
+        Observation("2026-03-02", "USD", "N/A"),
+        Observation("2026-03-02", "NOK", "0.000"),
+        Observation("2026-03-02", "xx", "2.0"),
+        Observation("2026-03-02", "SEK", "2.180"),
+        Observation("2026-03-02", "PLN", "5.6", "N/A"),
+        Observation("2026-03-02", "DKK", "abc", "0"),
+        Observation("2026-03-02", "HUF", "1e400", "100"),
+    ]
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check():
+    body = (
+        RECORDED.replace(
+            b'"validFor":"2026-04-02","rate":24.540', b'"validFor":"2026-04-02","rate":0'
+        )
+        .replace(b'"validFor":"2026-03-02","rate":20.737', b'"validFor":"2026-03-02","rate":-1.5')
+        .replace(
+            b'"currencyCode":"JPY","amount":100,"validFor":"2026-03-02"',
+            b'"currencyCode":"jpy","amount":100,"validFor":"2026-03-02"',
+        )
+        .replace(b'"validFor":"2026-04-02","rate":1.253', b'"validFor":"2026-04-02","rate":null')
+    )
+    observations = helpers.parse(body, URL)
+    assert Observation("2026-04-02", "EUR", "0") in observations
+    assert Observation("2026-03-02", "USD", "-1.5") in observations
+    assert Observation("2026-03-02", "jpy", "13.173", "100") in observations
+    assert ("2026-04-02", "IDR") not in {(o.rate_date, o.currency) for o in observations}
+    assert len(observations) == 30 * 24 - 1
 
 
 def test_a_year_without_a_fixing_is_empty():
@@ -73,6 +102,7 @@ def test_a_year_without_a_fixing_is_empty():
         b"[]",
         b'{"rates":[{"currencyCode":"USD","amount":1,"validFor":"2026-03-02"}]}',
         b'{"rates":[{"currencyCode":"USD","amount":1,"validFor":"02.03.2026","rate":20.7}]}',
+        b'{"rates":[{"currencyCode":"USD","amount":null,"validFor":"2026-03-02","rate":20.7}]}',
     ],
 )
 def test_a_body_that_is_not_a_daily_year_document_is_refused_in_one_line(body):

@@ -88,15 +88,37 @@ def test_na_cells_are_missing_days(recorded):
     assert omani == ["2026-03-31"]
 
 
-def test_unknown_names_and_zero_rates_are_skipped():
+def test_unknown_names_and_zero_rates_are_kept_for_silver_to_check():
     body = (
         b"Representative Exchange Rates for Selected Currencies for May 2026\r\n"
         b"Currency\tMay 01, 2026\tMay 04, 2026\r\n"
         b"Japanese yen\t157.0\t0.000000\r\n"
-        b"Atlantean drachma\t2.5\t2.6\r\n"
-        b"Euro(2)\t1.1\t1.2\r\n"
+        b"Atlantean drachma\t2.5\tNA\r\n"
+        b"Euro(2)\t1e400\t\r\n"
     )
-    assert helpers.parse(body, "x") == [("2026-05-01", "JPY", "157.0", "1", True)]
+    assert helpers.parse(body, "x") == [
+        ("2026-05-01", "JPY", "157.0", "1", True),
+        ("2026-05-04", "JPY", "0.000000", "1", True),
+        ("2026-05-01", "Atlantean drachma", "2.5", "1", True),
+        ("2026-05-01", "Euro(2)", "1e400", "1", True),
+    ]
+
+
+def test_zero_negative_rates_and_a_lowercase_name_are_kept_for_silver_to_check(recorded):
+    body = (
+        FIXTURE.read_bytes()
+        .replace(b"Euro(1)\t1.169800\t", b"Euro(1)\t0\t")
+        .replace(b"\t156.400000\t", b"\t-1.5\t")
+        .replace(b"Chinese yuan\t6.882900\t", b"chinese yuan\t6.882900\t")
+        .replace(b"\t157.410000\t", b"\tNA\t")
+    )
+    rates = {(r.rate_date, r.currency): r.rate for r in helpers.parse(body, RECORDED_URL)}
+    assert rates["2026-03-02", "EUR"] == "0"
+    assert rates["2026-03-02", "JPY"] == "-1.5"
+    assert rates["2026-03-02", "chinese yuan"] == "6.882900"
+    assert ("2026-03-02", "CNY") not in rates
+    assert ("2026-03-03", "JPY") not in rates
+    assert len(rates) == len(recorded) - 1
 
 
 def test_a_short_range_is_one_request_naming_the_months_last_day():

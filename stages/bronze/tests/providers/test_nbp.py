@@ -91,14 +91,38 @@ def test_every_quote_is_per_one_unit_never_inverse_and_pln_is_not_a_currency(tab
     assert "PLN" not in {r.currency for r in rows}
 
 
-def test_null_zero_and_non_currency_rates_are_skipped():
+def test_only_a_null_mid_and_the_pivot_are_skipped():
     body = (
         b'[{"table":"A","effectiveDate":"2026-03-02","rates":[{"code":"USD","mid":3.6056},'
         b'{"code":"EUR","mid":null},{"code":"CHF","mid":0.0},{"code":"PLN","mid":1},'
-        b'{"code":"gold","mid":595.71}]}]'
+        b'{"code":"gold","mid":595.71},{"code":"XX","mid":"abc"},{"code":"GBP","mid":1e400}]}]'
     )
-    assert helpers.parse(body, "x") == [("2026-03-02", "USD", "3.6056", "1", False)]
+    assert helpers.parse(body, "x") == [
+        ("2026-03-02", "USD", "3.6056", "1", False),
+        ("2026-03-02", "CHF", "0.0", "1", False),
+        ("2026-03-02", "gold", "595.71", "1", False),
+        ("2026-03-02", "XX", "abc", "1", False),
+        ("2026-03-02", "GBP", "1e400", "1", False),
+    ]
     assert helpers.parse(b"[]", "x") == []
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check(table_a):
+    body = (
+        (FIXTURES / "tables_A_2026-03-01_2026-03-05.json")
+        .read_bytes()
+        .replace(b'"code":"EUR","mid":4.2304', b'"code":"EUR","mid":0')
+        .replace(b'"code":"AUD","mid":2.5522', b'"code":"AUD","mid":-1.5')
+        .replace(b'"code":"JPY","mid":0.023353', b'"code":"jpy","mid":0.023353')
+        .replace(b'"code":"BRL","mid":0.6969', b'"code":"BRL","mid":null')
+    )
+    rates = helpers.parse(body, RECORDED_URL.format("A"))
+    assert Observation("2026-03-02", "EUR", "0") in rates
+    assert Observation("2026-03-02", "AUD", "-1.5") in rates
+    assert Observation("2026-03-03", "jpy", "0.023353") in rates
+    assert ("2026-03-03", "JPY") not in {(r.rate_date, r.currency) for r in rates}
+    assert "BRL" not in {r.currency for r in rates if r.rate_date == "2026-03-04"}
+    assert len(rates) == len(table_a) - 1
 
 
 def test_a_short_range_is_one_request_per_table():
@@ -177,6 +201,14 @@ def test_the_mirror_refuses_more_than_93_days_as_the_api_does():
         (b'[{"effectiveDate": "2026-03-02"}]', "not a list of tables with rates"),
         (b'[{"rates": [{"code": "USD", "mid": 3.6}]}]', "a table without an effectiveDate"),
         (b'[{"effectiveDate": "02.03.2026", "rates": []}]', "a table without an effectiveDate"),
+        (
+            b'[{"effectiveDate": "2026-03-02", "rates": [{"mid": 3.6}]}]',
+            "a rate of 2026-03-02 without a code and a mid",
+        ),
+        (
+            b'[{"effectiveDate": "2026-03-02", "rates": [{"code": "USD"}]}]',
+            "a rate of 2026-03-02 without a code and a mid",
+        ),
     ],
 )
 def test_a_document_that_is_not_nbps_fails_in_one_line_naming_the_setting(body, why):

@@ -90,16 +90,50 @@ def test_a_weekend_repeats_fridays_rate(rates):
         assert {currency: rate for (d, currency), rate in rates.items() if d == day} == friday
 
 
-@pytest.mark.parametrize(
-    ("rate", "units"), [("null", "1"), ('""', "1"), ('"N/A"', "1"), ("0", "1"), ("43.7", "0")]
-)
-def test_empty_zero_and_non_numeric_values_give_nothing(rate, units):
-    assert helpers.parse(_body(rate, units), "x") == []
+@pytest.mark.parametrize("rate", ["null", '""'])
+def test_an_unpublished_rate_gives_nothing(rate):
+    assert helpers.parse(_body(rate), "x") == []
 
 
-@pytest.mark.parametrize("code", ["UAH", "XAU", "XAG", "XPT", "XPD", "", "usd", "Gold"])
-def test_the_pivot_metals_and_non_codes_give_nothing(code):
+@pytest.mark.parametrize("code", ["UAH", "XAU", "XAG", "XPT", "XPD"])
+def test_the_pivot_and_the_metals_give_nothing(code):
     assert helpers.parse(_body("43.717", code=code), "x") == []
+
+
+@pytest.mark.parametrize(
+    ("rate", "units", "code"),
+    [
+        ("0", "1", "USD"),
+        ('"N/A"', "1", "USD"),
+        ('"abc"', "1", "USD"),
+        ("1e400", "1", "USD"),
+        ("43.7", "0", "USD"),
+        ("43.7", '"ten"', "USD"),
+        ("43.717", "1", ""),
+        ("43.717", "1", "usd"),
+        ("43.717", "1", "Gold"),
+    ],
+)
+def test_every_other_value_is_kept_as_published_for_silver_to_check(rate, units, code):
+    assert helpers.parse(_body(rate, units, code), "x") == [
+        ("2026-03-05", code, rate.strip('"'), units.strip('"'), False)
+    ]
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check(recorded):
+    body = (
+        FIXTURE.read_bytes()
+        .replace(b'"cc":"TND"', b'"cc":"tnd"', 1)  # the first entry: 2026-03-01
+        .replace(b'"rate":15.093,', b'"rate":-1.5,')  # that TND rate
+        .replace(b'"rate":13.9116,', b'"rate":0,')  # THB, 2026-03-01
+    )
+    rates = {(r.rate_date, r.currency): (r.rate, r.units) for r in helpers.parse(body, "x")}
+    assert rates["2026-03-01", "THB"] == ("0", "10")
+    assert rates["2026-03-01", "tnd"] == ("-1.5", "1")
+    assert ("2026-03-01", "TND") not in rates
+    assert len(rates) == len(recorded)
+    unpublished = FIXTURE.read_bytes().replace(b'"rate":13.9116,', b'"rate":null,')
+    assert len(helpers.parse(unpublished, "x")) == len(recorded) - 1
 
 
 def test_a_valid_entry_and_an_empty_answer():
@@ -179,6 +213,8 @@ def test_the_mirror_does_not_serve_other_paths():
         (b'[{"cc": "USD", "rate": 43.717}]', "an entry without exchangedate, cc, rate, units"),
         (b"[1]", "an entry without exchangedate, cc, rate, units"),
         (_body("43.717").replace(b"05.03.2026", b"2026-03-05"), "exchangedate '2026-03-05'"),
+        (_body("43.717", units="null"), "an entry whose cc, rate or units is not text"),
+        (_body("[43.717]"), "an entry whose cc, rate or units is not text"),
     ],
 )
 def test_a_document_that_is_not_nbus_fails_in_one_line_naming_the_setting(body, why):

@@ -71,13 +71,31 @@ def test_the_index_the_sdr_the_discontinued_and_the_pivot_are_not_currencies(rec
     assert not {"AUD", "Index", "SDR", "XDR", "AED", "ZAR"} & {r.currency for r in recorded}
 
 
-def test_blank_and_non_numeric_cells_are_missing_days():
-    body = HEADER + "20-Mar-2026,0.7088,66.10,,0.5217\n21-Mar-2026,N/A,66.0,112.27,0.52\n\n\n"
+def test_only_blank_cells_are_missing_days():
+    body = HEADER + "20-Mar-2026,0.7088,66.10,,0.5217\n21-Mar-2026,N/A,66.0, 112.27,0.52\n\n\n"
     assert helpers.parse(body.encode(), "x") == [
         ("2026-03-20", "USD", "0.7088", "1", True),
-        ("2026-03-21", "JPY", "112.27", "1", True),
+        ("2026-03-21", "USD", "N/A", "1", True),
+        ("2026-03-21", "JPY", " 112.27", "1", True),
     ]
     assert helpers.parse(HEADER.encode(), "x") == []
+
+
+def test_zero_negative_rates_and_a_lowercase_code_are_kept_for_silver_to_check(recorded):
+    body = (
+        FIXTURE.read_bytes()
+        .replace(b"Units,USD,Index,CNY,JPY,", b"Units,USD,Index,CNY,jpy,")
+        .replace(b"\n20-Mar-2026,0.7088,", b"\n20-Mar-2026,0,")
+        .replace(b"\n03-Jan-2023,0.6828,", b"\n03-Jan-2023,-1.5,")
+        .replace(b"\n04-Jan-2023,0.6809,", b"\n04-Jan-2023,,")
+    )
+    rates = {(r.rate_date, r.currency): r.rate for r in helpers.parse(body, "x")}
+    assert rates["2026-03-20", "USD"] == "0"
+    assert rates["2023-01-03", "USD"] == "-1.5"
+    assert rates["2023-01-03", "jpy"] == "88.48"
+    assert "JPY" not in {currency for _, currency in rates}
+    assert ("2023-01-04", "USD") not in rates
+    assert len(rates) == len(recorded) - 1
 
 
 @pytest.mark.parametrize(

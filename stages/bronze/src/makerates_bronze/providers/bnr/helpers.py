@@ -13,12 +13,13 @@ KRW), four decimals, on Romanian business days around 13:00 Bucharest time.
 
 Quirks: the namespace was http://www.bnr.ro/xsd before the relaunch and https:// since, so
 elements are matched by local name; XAU is gold in RON per gram, not a currency, and is skipped;
-XDR (the IMF's SDR) is kept.
+XDR (the IMF's SDR) is kept. So is every other Rate, its currency, value (stripped of the
+spacing around it) and multiplier as published (even "jpy", "0" or "-": silver checks them),
+but for an empty one (no rate) and RON, the pivot.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -29,8 +30,7 @@ from makerates_bronze.providers.observation import Observation
 SETTING = "BNR_BASE_URL"
 FIRST_YEAR = 2005  # the first yearly archive: earlier years have no document to ask for
 NOT_QUOTED = frozenset({"RON", "XAU"})  # the pivot itself; gold is not a currency
-CODE = re.compile(r"[A-Z]{3}")
-NUMBER = re.compile(r"\d+(\.\d+)?")
+NO_RATE = ""  # an empty <Rate>
 
 
 def requests(first: date, last: date) -> list[str]:
@@ -65,14 +65,14 @@ def _cube(cube: ET.Element, url: str) -> list[Observation]:
 
 
 def _observation(day: str, rate: ET.Element, url: str) -> Observation | None:
-    """The Rate's quote; None for the pivot, gold, or a value or multiplier that is not a number."""
+    """The Rate's quote as published; None for an empty Rate, the pivot or gold."""
     code = rate.get("currency")
     if code is None:
         raise _not_bnr(url, f"a <Rate> of {day} without a currency")
-    value, units = (rate.text or "").strip(), rate.get("multiplier", "1")
-    if code in NOT_QUOTED or not (CODE.fullmatch(code) and _positive(value) and _positive(units)):
+    value = (rate.text or "").strip()
+    if value == NO_RATE or code in NOT_QUOTED:
         return None
-    return Observation(day, code, value, units)
+    return Observation(day, code, value, rate.get("multiplier", "1"))
 
 
 def _children(element: ET.Element, name: str) -> list[ET.Element]:
@@ -82,11 +82,6 @@ def _children(element: ET.Element, name: str) -> list[ET.Element]:
 def _local(tag: str) -> str:
     """An element's name without its namespace ("{https://www.bnr.ro/xsd}Cube" → "Cube")."""
     return tag.rpartition("}")[2]
-
-
-def _positive(value: str) -> bool:
-    """A published number ("1.4375", "100"); not "N/A", "-", "" or zero."""
-    return NUMBER.fullmatch(value) is not None and value.strip("0.") != ""
 
 
 def _iso_day(value: str | None, url: str) -> str:

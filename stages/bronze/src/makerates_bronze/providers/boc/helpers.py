@@ -8,11 +8,13 @@ and `observations`, one object per Canadian business day:
 Quote: `v` is CAD per 1 unit of the currency (USD "1.3617"), always per 1, so the small
 currencies carry few significant digits (IDR "0.000081", KRW "0.000915").
 
-Quirks: the values are JSON strings; a discontinued series (MYR, THB, VND) stays in
-`seriesDetail` but has no key in the observations; the series start on 2017-01-03 (the
-legacy noon rates, 2007-2017, are another group, not read here); a range without a business
-day answers an empty `observations` list. Published by 16:30 ET. One request per calendar
-year keeps each document small.
+Quirks: the values are JSON strings, each kept as published with the code of its `FX…CAD` key
+(even "0", "N/A" or "jpy": silver checks them); only a day without a value (`v` absent, null
+or "") is skipped; a discontinued series (MYR, THB, VND) stays in `seriesDetail` but has
+no key in the observations; the series start on 2017-01-03 (the legacy noon rates, 2007-2017,
+are another group, not read here); a range without a business day answers an empty
+`observations` list. Published by 16:30 ET. One request per calendar year keeps each document
+small.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from makerates_bronze.providers.observation import Observation
 SETTING = "BOC_BASE_URL"
 PATH = "/valet/observations/group/FX_RATES_DAILY/json"
 FIRST_DAY = date(2017, 1, 3)
-SERIES = re.compile(r"FX([A-Z]{3})CAD")
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+SERIES = re.compile(r"FX(.+)CAD")  # the code as published, whatever its case or length
+NO_RATE = (None, "")  # a day without a value: `v` absent, null or empty
 
 
 def requests(first: date, last: date) -> list[str]:
@@ -72,13 +74,17 @@ def _rates(day: object, url: str) -> list[Observation]:
         rate_date = date.fromisoformat(day["d"]).isoformat()
     except (KeyError, TypeError, ValueError):
         raise _not_valet(url, "an observation without a date") from None
-    return [
-        Observation(rate_date, series.group(1), value["v"])
-        for key, value in day.items()
-        if (series := SERIES.fullmatch(key))
-        and isinstance(value, dict)
-        and NUMBER.fullmatch(str(value.get("v", "")))
-    ]
+    rates = []
+    for key, value in day.items():
+        if not (series := SERIES.fullmatch(key)):
+            continue  # "d", or a key that is not a series
+        rate = value.get("v") if isinstance(value, dict) else value
+        if rate in NO_RATE:
+            continue
+        if not isinstance(value, dict) or not isinstance(rate, str):
+            raise _not_valet(url, f'{key} of {rate_date} is not {{"v": a string}}')
+        rates.append(Observation(rate_date, series.group(1), rate))
+    return rates
 
 
 def _not_valet(url: str, why: str) -> UpstreamError:

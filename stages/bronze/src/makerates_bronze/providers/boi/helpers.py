@@ -11,8 +11,11 @@ Quote: `OBS_VALUE` is ILS per 10**`UNIT_MULT` units of `BASE_CURRENCY`: JPY "1.9
 100 yen (UNIT_MULT 2), LBP "0.0003" ILS per 10 pounds (UNIT_MULT 1), the others per 1.
 
 Quirks: the lines come series by series, not day by day; 14 currencies; no line for a day
-without a rate (the recording has Monday 2026-03-02, Thursday 03-05 and Friday 03-06); a header
-without lines gives no observation. One request per calendar year keeps each document near 250 KB.
+without a rate (the recording has Monday 2026-03-02, Thursday 03-05 and Friday 03-06), so only
+an empty OBS_VALUE and the shekel's own line are skipped: every other daily line in shekels is
+kept as published, code and value (even "jpy", "0" or "-1.5": silver checks them); a UNIT_MULT
+that is not a power of ten fails the document, as no scale can carry it; a header without lines
+gives no observation. One request per calendar year keeps each document near 250 KB.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import csv
 import io
 import re
 from datetime import date
-from decimal import Decimal
 
 from makerates_core.errors import UpstreamError
 
@@ -31,8 +33,7 @@ SETTING = "BOI_BASE_URL"
 PATH = "/FusionEdgeServer/sdmx/v2/data/dataflow/BOI.STATISTICS/EXR/1.0/"
 PIVOT = "ILS"
 COLUMNS = ("FREQ", "BASE_CURRENCY", "COUNTER_CURRENCY", "UNIT_MULT", "TIME_PERIOD", "OBS_VALUE")
-CODE = re.compile(r"[A-Z]{3}")
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NO_RATE = ""  # an empty OBS_VALUE: no rate that day
 POWER = re.compile(r"\d{1,2}")
 
 
@@ -57,7 +58,7 @@ def parse(body: bytes, url: str) -> list[Observation]:
     return [
         _observation(line, url)
         for line in _lines(body, url)
-        if _is_daily_rate(line) and _positive(line["OBS_VALUE"])
+        if _is_daily_rate(line) and line["OBS_VALUE"].strip() != NO_RATE
     ]
 
 
@@ -76,35 +77,28 @@ def _lines(body: bytes, url: str) -> list[dict[str, str]]:
         raise _not_boi(url, "not CSV") from None
     if missing:
         raise _not_boi(url, f"no {', '.join(missing)} column")
+    if any(None in line.values() for line in lines):
+        raise _not_boi(url, "a line shorter than the header")
     return lines
 
 
 def _is_daily_rate(line: dict[str, str]) -> bool:
     """A daily quote in shekels of a currency other than the shekel."""
-    base = line["BASE_CURRENCY"] or ""
     return (
-        line["FREQ"] == "D"
-        and line["COUNTER_CURRENCY"] == PIVOT
-        and bool(CODE.fullmatch(base))
-        and base != PIVOT
+        line["FREQ"] == "D" and line["COUNTER_CURRENCY"] == PIVOT and line["BASE_CURRENCY"] != PIVOT
     )
 
 
-def _positive(value: str | None) -> bool:
-    """A published number above zero (not empty or text)."""
-    return bool(NUMBER.fullmatch(value or "")) and Decimal(value) > 0
-
-
-def _units(power: str | None, url: str) -> str:
+def _units(power: str, url: str) -> str:
     """UNIT_MULT is a power of ten: "2" means the rate is per 100 units."""
-    if not POWER.fullmatch(power or ""):
+    if not POWER.fullmatch(power):
         raise _not_boi(url, f"UNIT_MULT {power!r} is not a power of ten")
     return str(10 ** int(power))
 
 
-def _iso(period: str | None, url: str) -> str:
+def _iso(period: str, url: str) -> str:
     try:
-        return date.fromisoformat(period or "").isoformat()
+        return date.fromisoformat(period).isoformat()
     except ValueError:
         raise _not_boi(url, f"TIME_PERIOD {period!r} is not a day") from None
 

@@ -8,6 +8,9 @@ Quote: `rate` is CZK per `amount` units of the currency (13.173 CZK per 100 JPY)
 100 or 1000 (IDR). Rates are JSON numbers with three decimals kept as printed ("24.540"), so they
 are read as text, never as floats.
 
+Kept as published: every rate, amount and code (even "0", "N/A" or "jpy": silver checks them);
+skipped: a rate that is not published (null or ""), CZK (the pivot) and XAU (gold).
+
 Quirks: a year before its first fixing (New Year's Day) answers 200 with `{"rates": []}`; the
 fixing is declared after 14:30 Prague time on Czech business days; the IMF's SDR is listed as
 XDR; the archive starts in 1991.
@@ -16,7 +19,6 @@ XDR; the archive starts in 1991.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Any
 
@@ -29,8 +31,7 @@ PATH = "/cnbapi/exrates/daily-year"
 FIRST_YEAR = 1991  # the first year of the API's archive: earlier years are never asked for
 FIELDS = ("validFor", "currencyCode", "amount", "rate")
 NOT_QUOTED = frozenset({"CZK", "XAU"})  # the pivot itself; gold is not a currency
-CODE = re.compile(r"[A-Z]{3}")
-NUMBER = re.compile(r"\d+(\.\d+)?")
+NO_RATE = (None, "")  # a rate the fixing did not publish: null or empty
 
 
 def requests(first: date, last: date) -> list[str]:
@@ -57,24 +58,17 @@ def _entries(body: bytes, url: str) -> list[Any]:
 
 
 def _observation(entry: Any, url: str) -> Observation | None:
-    """The entry's quote; None for the pivot, gold, or a rate or amount that is not a number."""
+    """The entry's quote as published; None for an unpublished rate, the pivot or gold."""
     if not isinstance(entry, dict) or not all(field in entry for field in FIELDS):
         raise _not_cnb(url, f"an entry without {', '.join(FIELDS)}: {repr(entry)[:80]}")
     code, amount, rate = entry["currencyCode"], entry["amount"], entry["rate"]
-    if not (_quoted(code) and _positive(amount) and _positive(rate)):
+    if rate in NO_RATE:
+        return None
+    if not all(isinstance(value, str) for value in (code, amount, rate)):
+        raise _not_cnb(url, f"an entry with a value that is not text: {repr(entry)[:80]}")
+    if code in NOT_QUOTED:
         return None
     return Observation(_iso_day(entry["validFor"], url), code, rate, amount)
-
-
-def _quoted(code: Any) -> bool:
-    return isinstance(code, str) and CODE.fullmatch(code) is not None and code not in NOT_QUOTED
-
-
-def _positive(value: Any) -> bool:
-    """A published number ("13.173", "100"); not "N/A", "", null or zero."""
-    return (
-        isinstance(value, str) and NUMBER.fullmatch(value) is not None and value.strip("0.") != ""
-    )
 
 
 def _iso_day(value: Any, url: str) -> str:

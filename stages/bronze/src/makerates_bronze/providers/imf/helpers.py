@@ -10,17 +10,17 @@ The document is a title line ("Representative Exchange Rates for Selected Curren
 Quote: the rates are currency units per 1 USD (JPY "156.400000": inverse), except the rows whose
 name ends in "(1)", which are USD per 1 currency unit (EUR, GBP, AUD, NZD, BWP: not inverse);
 units "1". The IMF gives names, not codes: NAMES maps those of the document to ISO 4217 and an
-unknown name is skipped.
+unknown name is kept as published (silver finds it is not a code).
 
-Quirks: a day without a rate is "NA"; rates of 1,000 and more carry a thousands separator
-("1,435.400000", KRW), the one character removed from the published string (silver reads the
-rate as a decimal); U.S. dollar, the pivot, is listed at 1.000000 and skipped. The SDR
-valuation reports (reportType SDRCV, CVSDR) are other documents, not read.
+Quirks: a day without a rate is "NA" (or an empty cell), skipped; every other cell is kept as
+published (even "0", "-1.5" or "abc": silver checks them); rates of 1,000 and more carry a
+thousands separator ("1,435.400000", KRW), the one character removed from the published string
+(silver reads the rate as a decimal); U.S. dollar, the pivot, is listed at 1.000000 and
+skipped. The SDR valuation reports (reportType SDRCV, CVSDR) are other documents, not read.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -34,7 +34,7 @@ TITLE = "Representative Exchange Rates for Selected Currencies for "
 HEADER = "Currency"
 USD_PER_UNIT = "(1)"  # the row marker of the quotes in U.S. dollars per currency unit
 PIVOT = "USD"
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NO_RATE = ("NA", "")  # a day without a rate
 MONTHS = (
     "January",
     "February",
@@ -129,19 +129,15 @@ def _day(cell: str, url: str) -> str | None:
 
 def _row(name: str, cells: Iterable[tuple[str | None, str]]) -> list[Observation]:
     inverse = not name.endswith(USD_PER_UNIT)
-    code = NAMES.get(name.removesuffix(USD_PER_UNIT).strip())
-    if code is None or code == PIVOT:
+    published = name.removesuffix(USD_PER_UNIT).strip()
+    code = NAMES.get(published, published)
+    if code == PIVOT:
         return []
     return [
-        Observation(day, code, rate, inverse=inverse)
+        Observation(day, code, cell.strip().replace(",", ""), inverse=inverse)
         for day, cell in cells
-        if day is not None and _is_rate(rate := cell.strip().replace(",", ""))
+        if day is not None and cell.strip() not in NO_RATE
     ]
-
-
-def _is_rate(text: str) -> bool:
-    """A positive number: not "NA", not empty, not 0."""
-    return NUMBER.fullmatch(text) is not None and text.strip("0.") != ""
 
 
 def _not_imf(url: str, why: str) -> UpstreamError:

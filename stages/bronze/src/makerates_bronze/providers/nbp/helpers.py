@@ -11,15 +11,16 @@ per-100 quotes down to 1 unit, so IRR is 0.0000028), units "1", never inverse.
 Quirks: table A (about 32 convertible currencies, EUR, USD and the SDR as XDR) is published
 every Polish business day; table B (about 115 other currencies) only weekly, on Wednesdays;
 the two share one bronze table, each row dated by its table's `effectiveDate`. `mid` is a
-JSON number, read as its literal text (trailing zeros kept: "3.6770"). A range without any
-table answers HTTP 404 "Brak danych" (no data), which the caller reads as an empty document.
-The gold prices (`/api/cenyzlota`) are not read. The API's history starts on 2002-01-02.
+JSON number, read as its literal text (trailing zeros kept: "3.6770") and kept as published
+with its `code` (even "0", "-1.5" or "jpy": silver checks them); only a null `mid` (no rate)
+and PLN, the pivot, are skipped. A range without any table answers HTTP 404 "Brak danych" (no
+data), which the caller reads as an empty document. The gold prices (`/api/cenyzlota`) are not
+read. The API's history starts on 2002-01-02.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, timedelta
 
 from makerates_core.errors import UpstreamError
@@ -33,8 +34,7 @@ TABLES = ("A", "B")
 FIRST_DAY = date(2002, 1, 2)
 MAX_DAYS = 93  # the most days one request may span
 PIVOT = "PLN"
-CODE = re.compile(r"[A-Z]{3}")
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NO_RATE = (None,)  # a null `mid`: the one way the API says "no rate"
 
 
 def requests(first: date, last: date) -> list[str]:
@@ -84,22 +84,19 @@ def _rates(table: dict, url: str) -> list[Observation]:
         rate_date = date.fromisoformat(table["effectiveDate"]).isoformat()
     except (KeyError, TypeError, ValueError):
         raise _not_nbp(url, "a table without an effectiveDate") from None
+    if not all(_is_quote(rate) for rate in table["rates"]):
+        raise _not_nbp(url, f"a rate of {rate_date} without a code and a mid")
     return [
         Observation(rate_date, rate["code"], rate["mid"])
         for rate in table["rates"]
-        if _is_quote(rate.get("code"), rate.get("mid"))
+        if rate["mid"] not in NO_RATE and rate["code"] != PIVOT
     ]
 
 
-def _is_quote(code: object, mid: object) -> bool:
-    """A currency's code other than PLN with a positive number (not null, not 0)."""
+def _is_quote(rate: dict) -> bool:
+    """A code as published and its `mid`: a number's literal text, or null (no rate)."""
     return (
-        isinstance(code, str)
-        and CODE.fullmatch(code) is not None
-        and code != PIVOT
-        and isinstance(mid, str)
-        and NUMBER.fullmatch(mid) is not None
-        and mid.strip("0.") != ""
+        isinstance(rate.get("code"), str) and "mid" in rate and isinstance(rate["mid"], str | None)
     )
 
 

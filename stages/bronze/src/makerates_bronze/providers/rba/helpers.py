@@ -10,10 +10,12 @@ date`, `Series ID`), one row per day dated `DD-Mon-YYYY` ("03-Jan-2023"), then b
 
 Quote: inverse, units of the currency per 1 AUD (USD "0.7088", IDR "12039").
 
-Quirks: the `Units` row names each column's currency; the trade-weighted index (`Index`) and
-the IMF's SDR (a basket, not a currency) are skipped. A blank cell is a day without a quote:
-the discontinued AED and ZAR keep empty columns, CAD, CHF and PGK have long gaps. Rates are
-taken at 16:00 Sydney time on Sydney business days (the NSW bank holiday is a missing day).
+Quirks: the `Units` row names each column's currency, kept as published (even "jpy"); the
+trade-weighted index (`Index`) and the IMF's SDR (a basket, not a currency) are skipped. A blank
+cell is a day without a quote, skipped: the discontinued AED and ZAR keep empty columns, CAD, CHF
+and PGK have long gaps; every other cell is kept as published (even "0", "-1.5" or "N/A": silver
+checks them). Rates are taken at 16:00 Sydney time on Sydney business days (the NSW bank
+holiday is a missing day).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from makerates_bronze.providers.observation import Observation
 
 SETTING = "RBA_BASE_URL"
 PATH = "/statistics/tables/csv/f11.1-data.csv"
-NOT_CURRENCIES = {"AUD", "SDR"}  # the pivot, were it listed; the IMF's basket
-CODE = re.compile(r"[A-Z]{3}")
+# no column; the pivot, were it listed; the trade-weighted index; the IMF's basket
+NOT_CURRENCIES = {"", "AUD", "Index", "SDR"}
+NO_RATE = ""  # a blank cell: no quote that day
 DAY = re.compile(r"(\d{2})-([A-Z][a-z]{2})-(\d{4})")
 MONTHS = {
     name: number
@@ -37,7 +40,6 @@ MONTHS = {
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
     )
 }
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def requests(first: date, last: date) -> list[str]:
@@ -54,7 +56,7 @@ def parse(body: bytes, url: str) -> list[Observation]:
         for row in rows
         if (rate_date := _iso_day(row[0] if row else ""))
         for currency, value in zip(currencies, row[1:], strict=False)
-        if currency and NUMBER.fullmatch(value)
+        if currency is not None and value.strip() != NO_RATE
     ]
 
 
@@ -70,10 +72,7 @@ def _currencies(rows: list[list[str]], url: str) -> list[str | None]:
     units = next((row[1:] for row in rows if row and row[0] == "Units"), None)
     if units is None:
         raise _not_f11(url, "no Units row")
-    return [
-        code if CODE.fullmatch(code) and code not in NOT_CURRENCIES else None
-        for code in (cell.strip() for cell in units)
-    ]
+    return [None if code in NOT_CURRENCIES else code for code in (cell.strip() for cell in units)]
 
 
 def _iso_day(cell: str) -> str | None:
