@@ -124,7 +124,9 @@ def test_a_bad_value_is_quarantined_the_rest_published_and_the_next_publication_
     bad = deployment.pipeline("backfill", "2026-03-01", "2026-03-10")
     silver = bad["silver"]
     assert silver.outputs["rows_quarantined"] >= 2
-    (warning,) = [line for line in silver.stderr.splitlines() if "quarantined" in line]
+    (warning,) = [
+        line for line in silver.stderr.splitlines() if "WARNING silver quarantined" in line
+    ]
     assert "cnb: 1 rows 2026-03-04..2026-03-04 (rate is not a positive number" in warning
     assert "boi:" in warning and "currency is not an ISO 4217 code" in warning
     assert "just backfill START END" in warning

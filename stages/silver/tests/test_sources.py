@@ -46,8 +46,8 @@ def test_frankfurter_fills_a_day_the_ecb_document_missed(silver_env, bronze, cap
 
     code, err = run(capsys)
     assert code == 0, err
-    missing = json.loads(err.split('"missing_sources":', 1)[1].split("]", 1)[0] + "]")
-    assert "exchangerate_api" in missing and not {"ecb", "frankfurter"} & set(missing)
+    absent = json.loads(err.split('"missing_sources":', 1)[1].split("]", 1)[0] + "]")
+    assert "exchangerate_api" in absent and not {"ecb", "frankfurter"} & set(absent)
 
     rows = mart(silver_env, "fct_rates")
     sources = {(r["rate_date"].isoformat(), r["source"]) for r in rows}
