@@ -267,22 +267,28 @@ def frankfurter_source(
 def exchangerate_api_source(base_url: str, timeout: float, extraction: Extraction):
     """ExchangeRate-API's open access: the latest snapshot, independent of the ECB.
 
-    Snapshots are loaded whole or not at all: the cursor is the provider's `published_at`,
-    so a snapshot already loaded is dropped entirely and a new one lands complete (silver
-    re-bases each snapshot by its own EUR quote, which must be in the same load).
+    Snapshots are loaded whole or not at all: the resource's state remembers the last loaded
+    snapshot's `published_at` and the digest of its rates, so the same snapshot fetched again
+    is dropped entirely, while a new one — or a corrected one with the same `published_at`
+    (its rates differ) — lands complete (silver re-bases each snapshot by its own EUR quote,
+    which must be in the same load, and its newest extraction of a day supersedes the older).
     """
-    incremental = dlt.sources.incremental("published_at", primary_key=("published_at", "currency"))
 
     @dlt.resource(
         name=SPECS["exchangerate_api"].table,
         write_disposition="append",
         columns=EXCHANGERATE_API_COLUMNS,
     )
-    def exchangerate_api_rates(published_at: dlt.sources.incremental = incremental):
-        """The snapshot as published; one already loaded is dropped by the cursor."""
+    def exchangerate_api_rates():
+        """The snapshot as published, unless it is the one loaded last."""
         extracted_at = datetime.now(UTC)
         snapshot = exchangerate_api.fetch(base_url, timeout)
         extraction.document = exchangerate_api.PATH
+        state = dlt.current.resource_state()
+        seen = {"published_at": snapshot.published_at, "digest": _digest(snapshot.rates)}
+        if all(state.get(key) == value for key, value in seen.items()):
+            return
+        state.update(seen)
         constants = {
             "base": snapshot.base,
             "published_at": snapshot.published_at,

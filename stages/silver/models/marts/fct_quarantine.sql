@@ -1,4 +1,4 @@
--- Every official provider's row a check refused, with the check (`quarantine_reason`): kept
+-- Every secondary provider's row (an official bank's, ExchangeRate-API's) a check refused, with the check (`quarantine_reason`): kept
 -- in bronze, left out of every rate table, counted in the run event (`rows_quarantined`) and
 -- a WARNING line. A newer publication of the same day by the same provider supersedes it
 -- (int_rates__unioned keeps each provider's day from its newest extraction), which empties

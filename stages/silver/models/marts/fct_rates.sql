@@ -50,7 +50,7 @@ candidates as (
     union all
     select rate_date, currency, rate, source, extracted_at, 4 as priority
     from rates
-    where source = 'exchangerate_api'
+    where source = 'exchangerate_api' and quarantine_reason is null
         and currency in (select code from {{ ref('iso_4217_currencies') }})
 
 ),
@@ -67,7 +67,7 @@ checks as (
 
     select rate_date, currency, source as check_source, rate as check_rate
     from rates
-    where source = 'exchangerate_api'
+    where source = 'exchangerate_api' and quarantine_reason is null
 
 ),
 

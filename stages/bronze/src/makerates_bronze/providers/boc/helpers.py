@@ -28,7 +28,7 @@ from makerates_core.errors import UpstreamError
 from makerates_bronze.providers.observation import Observation
 
 SETTING = "BOC_BASE_URL"
-PATH = "/valet/observations/group/FX_RATES_DAILY/json"
+PATH = "/valet/observations/group/FX_RATES_DAILY/json"  # pragma: allowlist secret (a URL path)
 FIRST_DAY = date(2017, 1, 3)
 SERIES = re.compile(r"FX(.+)CAD")  # the code as published, whatever its case or length
 NO_RATE = (None, "")  # a day without a value: `v` absent, null or empty
