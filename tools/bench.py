@@ -139,7 +139,7 @@ def pipeline(
 # ---------------------------------------------------------------- deployments
 
 
-def base_env(tmp: Path, ecb_base_url: str) -> dict[str, str]:
+def base_env(tmp: Path, source_urls: dict[str, str]) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -147,7 +147,7 @@ def base_env(tmp: Path, ecb_base_url: str) -> dict[str, str]:
     }
     env.update(
         {
-            "ECB_BASE_URL": ecb_base_url,
+            **source_urls,
             "DO_NOT_TRACK": "1",
             "RUNTIME__DLTHUB_TELEMETRY": "false",
             "HOME": str(tmp / "home"),
@@ -162,9 +162,7 @@ def deployment(setup: str, root: Path, name: str, mirror: EcbMirror, aws: dict |
     tmp = root / f"{setup}-{name}"
     work = tmp / "work"
     work.mkdir(parents=True)
-    env = base_env(tmp, mirror.base_url)
-    env["FRANKFURTER_BASE_URL"] = mirror.frankfurter_base_url
-    env["EXCHANGERATE_API_BASE_URL"] = mirror.exchangerate_api_base_url
+    env = base_env(tmp, mirror.env)  # every provider of the registry, from the mirror
     if setup == "embedded":
         env["LAKE_URL"] = str(tmp / "lake")
         env["HOT_STORE"] = str(tmp / "hot.sqlite3")

@@ -18,6 +18,14 @@ REPO = Path(__file__).resolve().parents[2]
 HISTORY = History.shipped().by_day()
 
 
+@pytest.fixture
+def deployment(deployment):
+    """The ECB, its backup and the check: these tests are about the ECB's numbers (every
+    provider runs in test_providers.py and in the `just pipeline` test below)."""
+    deployment.env["SOURCES"] = "ecb,frankfurter,exchangerate_api"
+    return deployment
+
+
 def test_backfill_puts_exactly_the_ecb_numbers_in_gold(deployment):
     results = deployment.pipeline("backfill", "2024-01-01", "2024-03-31")
     expected = {d: rates for d, rates in HISTORY.items() if "2024-01-01" <= d <= "2024-03-31"}
