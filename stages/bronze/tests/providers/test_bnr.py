@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,9 +20,7 @@ CURRENCIES = {"AED", "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EGP", "EU
 CURRENCIES |= {"ILS", "INR", "MDL", "MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "RSD", "RUB"}
 CURRENCIES |= {"SEK", "SGD", "THB", "TRY", "UAH", "USD", "XDR", "ZAR"} | SCALED
 
-_spec = importlib.util.spec_from_file_location("bnr_mirror", ROOT / "tools/provider_mirror/bnr.py")
-mirror = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mirror)
+mirror = importlib.import_module("provider_mirror.bnr")  # tools/ is on sys.path (conftest)
 
 
 def answer(path: str) -> tuple[str, bytes] | None:

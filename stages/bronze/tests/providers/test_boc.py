@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,16 +20,7 @@ CURRENCIES = (
 DAYS = ["2026-03-12", "2026-03-13", "2026-03-16", "2026-03-17", "2026-03-18"]
 
 
-def _mirror():
-    spec = importlib.util.spec_from_file_location(
-        "boc_mirror", TOOLS / "provider_mirror" / "boc.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mirror = _mirror()
+mirror = importlib.import_module("provider_mirror.boc")  # tools/ is on sys.path (conftest)
 
 
 def _fetch(path: str) -> list[Observation]:

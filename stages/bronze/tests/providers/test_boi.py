@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -23,16 +23,7 @@ FIRST_DAY_ONLY = "AUD CAD CHF DKK NOK SEK ZAR"  # and these on 2026-03-02 only
 DAYS = ["2026-03-02", "2026-03-05", "2026-03-06"]
 
 
-def _mirror():
-    spec = importlib.util.spec_from_file_location(
-        "boi_mirror", TOOLS / "provider_mirror" / "boi.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mirror = _mirror()
+mirror = importlib.import_module("provider_mirror.boi")  # tools/ is on sys.path (conftest)
 
 
 def _fetch(path: str) -> list[Observation]:

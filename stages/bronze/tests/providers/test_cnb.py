@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,9 +20,7 @@ SCALED |= {"PHP": "100", "THB": "100", "TRY": "100"}
 CURRENCIES = {"AUD", "BRL", "CAD", "CHF", "CNY", "DKK", "EUR", "GBP", "HKD", "ILS", "MXN", "MYR"}
 CURRENCIES |= {"NOK", "NZD", "PLN", "RON", "SEK", "SGD", "USD", "XDR", "ZAR"} | SCALED.keys()
 
-_spec = importlib.util.spec_from_file_location("cnb_mirror", ROOT / "tools/provider_mirror/cnb.py")
-mirror = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mirror)
+mirror = importlib.import_module("provider_mirror.cnb")  # tools/ is on sys.path (conftest)
 
 
 def answer(path: str) -> tuple[str, bytes] | None:

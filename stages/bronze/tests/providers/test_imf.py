@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -29,16 +29,7 @@ WEEKDAYS = [
 ]  # 22 business days, no holiday
 
 
-def _mirror():
-    spec = importlib.util.spec_from_file_location(
-        "imf_mirror", TOOLS / "provider_mirror" / "imf.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mirror = _mirror()
+mirror = importlib.import_module("provider_mirror.imf")  # tools/ is on sys.path (conftest)
 
 
 def _fetch(path: str) -> list[Observation]:

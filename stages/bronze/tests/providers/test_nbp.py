@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -19,16 +19,7 @@ TABLE_A_DAYS = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]
 TABLE_B_DAY = "2026-03-04"  # a Wednesday
 
 
-def _mirror():
-    spec = importlib.util.spec_from_file_location(
-        "nbp_mirror", TOOLS / "provider_mirror" / "nbp.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mirror = _mirror()
+mirror = importlib.import_module("provider_mirror.nbp")  # tools/ is on sys.path (conftest)
 
 
 def _recorded(table: str) -> list[Observation]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -26,16 +26,7 @@ ENTRY = (
 )
 
 
-def _mirror():
-    spec = importlib.util.spec_from_file_location(
-        "nbu_mirror", TOOLS / "provider_mirror" / "nbu.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mirror = _mirror()
+mirror = importlib.import_module("provider_mirror.nbu")  # tools/ is on sys.path (conftest)
 
 
 def _fetch(path: str) -> list[Observation]:
