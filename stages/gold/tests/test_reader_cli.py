@@ -150,3 +150,18 @@ def test_command_errors_are_one_line(deployment, q1_2024, args):
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stderr.startswith("error: ")
     assert done.stdout == ""
+
+
+def test_providers_lists_the_registry_with_coverage(deployment, q1_2024):
+    listed = json.loads(deployment.run("makerates", "providers", "--json").stdout)
+    from makerates_core import providers
+
+    keys = [p["key"] for p in listed]  # in fallback order (silver's dim_providers)
+    assert sorted(keys) == sorted(providers.keys())
+    assert keys[:2] == ["ecb", "frankfurter"] and keys[-1] == "exchangerate_api"
+    assert {p["kind"] for p in listed} == {"official", "relay", "commercial"}
+    nbp = next(p for p in listed if p["key"] == "nbp")
+    assert (nbp["name"], nbp["pivot"], nbp["currencies"]) == ("Narodowy Bank Polski", "PLN", 0)
+    text = deployment.run("makerates", "providers").stdout.splitlines()
+    assert len(text) == len(listed) and text[0].startswith("ecb ")
+    assert "nothing loaded yet" in text[0]  # the fixture's dim_providers has no coverage
