@@ -9,6 +9,8 @@ query, Host, `X-Amz-Target` and request-body regexes), which it answers with the
 - `close`       close the connection without an answer
 - `reset`       reset the connection (RST)
 - `truncate`    forward, then send the upstream's headers and only half of its body
+- `drip`        forward, then send the upstream's answer one byte every `delay` seconds (a
+                stalled CDN: no socket read ever times out)
 - `body`        forward, then answer `body` instead of the upstream's body
 - `rewrite`     forward, then answer `rewrite(body)`
 - `throttle`    DynamoDB's ProvisionedThroughputExceededException (400, JSON)
@@ -45,6 +47,7 @@ ACTIONS = (
     "close",
     "reset",
     "truncate",
+    "drip",
     "body",
     "rewrite",
     "throttle",
@@ -223,8 +226,9 @@ class FaultProxy:
                 except OSError:
                     self.answer(502, [], b"fault proxy: upstream unreachable")
                     return
-                if action == "truncate":
-                    self.answer(status, kept, payload, truncate=True)
+                if action in ("truncate", "drip"):
+                    drip = fault.delay if action == "drip" else None
+                    self.answer(status, kept, payload, truncate=action == "truncate", drip=drip)
                     return
                 if action == "body":
                     payload = fault.body or b""
@@ -251,7 +255,7 @@ class FaultProxy:
                     return b"".join(chunks)
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-            def answer(self, status, headers, payload, crc=False, truncate=False) -> None:
+            def answer(self, status, headers, payload, crc=False, truncate=False, drip=None):
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() != "x-amz-crc32":
@@ -265,10 +269,23 @@ class FaultProxy:
                 if truncate:
                     self.send_header("Connection", "close")
                 self.end_headers()
-                if self.command != "HEAD":
+                if drip is not None:
+                    self.drip(payload, drip)
+                elif self.command != "HEAD":
                     self.wfile.write(payload[: len(payload) // 2] if truncate else payload)
                 if truncate:
                     self.wfile.flush()
+                    self.close_connection = True
+
+            def drip(self, payload: bytes, every: float) -> None:
+                """One byte every `every` seconds, until the client or the proxy gives up."""
+                try:
+                    for offset in range(len(payload)):
+                        if proxy._stopping.wait(every):
+                            return
+                        self.wfile.write(payload[offset : offset + 1])
+                        self.wfile.flush()
+                except OSError:
                     self.close_connection = True
 
             def drop(self, reset: bool) -> None:

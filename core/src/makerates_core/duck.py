@@ -8,6 +8,7 @@ DuckDB; we expose it in an extension directory of our own and turn autoinstall o
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import platform
 from pathlib import Path
@@ -36,7 +37,8 @@ def extension_directory() -> str:
     target = EXTENSION_ROOT / version / _platform() / "httpfs.duckdb_extension"
     if shipped.exists() and not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(shipped)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            target.symlink_to(shipped)
     return str(EXTENSION_ROOT)
 
 

@@ -68,7 +68,10 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = KNOWN_SOURCES
     initial_lookback_days: int = 90
-    http_timeout_seconds: float = 30.0
+    http_timeout_seconds: float = 30.0  # each socket operation
+    http_deadline_seconds: float = 120.0  # one whole request: connect, retries, every byte
+    http_max_download_bytes: int = 16_000_000  # one document as sent (the ECB history: 0.6 MB)
+    http_max_document_bytes: int = 64_000_000  # one document decoded (the ECB history: 1.9 MB)
     run_id: str = field(default_factory=new_run_id)
 
     def base_url(self, key: str) -> str:
@@ -118,6 +121,15 @@ class Settings:
             sources=_sources(env),
             initial_lookback_days=_number(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
             http_timeout_seconds=_number(env, "HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
+            http_deadline_seconds=_number(
+                env, "HTTP_DEADLINE_SECONDS", cls.http_deadline_seconds
+            ),
+            http_max_download_bytes=_number(
+                env, "HTTP_MAX_DOWNLOAD_BYTES", cls.http_max_download_bytes
+            ),
+            http_max_document_bytes=_number(
+                env, "HTTP_MAX_DOCUMENT_BYTES", cls.http_max_document_bytes
+            ),
             run_id=env.get("RUN_ID") or new_run_id(),
         )
 

@@ -6,9 +6,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from makerates_bronze.upstream import Limits
 from makerates_core.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bronze_helpers
+
+
+@pytest.fixture
+def limits() -> Limits:
+    """The default size limits and deadline, with short socket timeouts for loopback."""
+    return Limits.of(Settings(http_timeout_seconds=5, http_deadline_seconds=30))
 
 
 @pytest.fixture

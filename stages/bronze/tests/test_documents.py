@@ -28,24 +28,24 @@ def test_pick_the_smallest_document_covering_the_gap(gap_start, daily, oldest_90
     assert gap_start in reason
 
 
-def test_an_up_to_date_lake_fetches_only_the_daily_document(ecb_mirror):
+def test_an_up_to_date_lake_fetches_only_the_daily_document(ecb_mirror, limits):
     ecb_mirror.set_as_of("2024-03-28")
-    fetched = fetch_covering(D("2024-03-29"), ecb_mirror.base_url, 5)
+    fetched = fetch_covering(D("2024-03-29"), ecb_mirror.base_url, limits)
     assert fetched.document == ecb.DAILY
     assert ecb_mirror.requests == [ecb.DAILY]
     assert {r.rate_date for r in fetched.rates} == {"2024-03-28"}
 
 
-def test_a_gap_inside_90_days_reads_the_90_day_document(ecb_mirror):
+def test_a_gap_inside_90_days_reads_the_90_day_document(ecb_mirror, limits):
     ecb_mirror.set_as_of("2024-04-02")
-    fetched = fetch_covering(D("2024-03-29"), ecb_mirror.base_url, 5)
+    fetched = fetch_covering(D("2024-03-29"), ecb_mirror.base_url, limits)
     assert fetched.document == ecb.NINETY_DAYS
     assert ecb_mirror.requests == [ecb.DAILY, ecb.NINETY_DAYS]
 
 
-def test_an_older_gap_reads_the_full_history(ecb_mirror):
+def test_an_older_gap_reads_the_full_history(ecb_mirror, limits):
     ecb_mirror.set_as_of("2024-04-02")
-    fetched = fetch_covering(D("2023-06-01"), ecb_mirror.base_url, 5)
+    fetched = fetch_covering(D("2023-06-01"), ecb_mirror.base_url, limits)
     assert fetched.document == ecb.HISTORY
     assert ecb_mirror.requests == [ecb.DAILY, ecb.NINETY_DAYS, ecb.HISTORY]
     days = {r.rate_date for r in fetched.rates}

@@ -63,15 +63,15 @@ def test_an_answer_of_another_shape_is_one_line(document, message):
     assert "\n" not in str(err.value) and "http://x/v1/latest" in str(err.value)
 
 
-def test_the_mirror_answers_with_the_ecbs_own_strings(ecb_mirror, ecb_history):
+def test_the_mirror_answers_with_the_ecbs_own_strings(ecb_mirror, ecb_history, limits):
     ecb_mirror.set_as_of("2024-03-28")
-    rates = frankfurter.fetch(ecb_mirror.frankfurter_base_url, "/v1/2024-01-01..2024-12-31", 5)
+    rates = frankfurter.fetch(ecb_mirror.frankfurter_base_url, "/v1/2024-01-01..2024-12-31", limits)
     assert rates.base == "EUR"
     assert set(rates.rates) == published(ecb_history, "2024-01-01", "2024-03-28")
-    saturday = frankfurter.fetch(ecb_mirror.frankfurter_base_url, "/v1/2024-03-16", 5)
+    saturday = frankfurter.fetch(ecb_mirror.frankfurter_base_url, "/v1/2024-03-16", limits)
     assert set(saturday.rates) == published(ecb_history, "2024-03-15", "2024-03-15")
     with pytest.raises(UpstreamError, match="404"):
-        frankfurter.fetch(ecb_mirror.frankfurter_base_url, "/v1/1998-12-31", 5)
+        frankfurter.fetch(ecb_mirror.frankfurter_base_url, "/v1/1998-12-31", limits)
 
 
 def test_first_run_then_nothing_new_then_a_new_day(

@@ -44,7 +44,8 @@ def parser() -> argparse.ArgumentParser:
         prog="makerates-bronze",
         description="Extract published FX rates into the lake (bronze/<source>_rates), "
         "raw and append-only, with dlt. Configured by LAKE_URL, S3_ENDPOINT_URL, SOURCES, "
-        "each source's <KEY>_BASE_URL, INITIAL_LOOKBACK_DAYS, HTTP_TIMEOUT_SECONDS, RUN_ID.",
+        "each source's <KEY>_BASE_URL, INITIAL_LOOKBACK_DAYS, HTTP_TIMEOUT_SECONDS, "
+        "HTTP_DEADLINE_SECONDS, HTTP_MAX_DOWNLOAD_BYTES, HTTP_MAX_DOCUMENT_BYTES, RUN_ID.",
         epilog=EPILOG.format(sources=_sources()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

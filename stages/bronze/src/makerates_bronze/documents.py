@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from makerates_bronze import ecb
+from makerates_bronze import ecb, upstream
 from makerates_bronze.ecb import Rate
 
 log = logging.getLogger("makerates")
@@ -38,22 +38,22 @@ class Fetched:
     rates: Iterable[Rate]
 
 
-def fetch_covering(gap_start: date, base_url: str, timeout: float) -> Fetched:
+def fetch_covering(gap_start: date, base_url: str, limits: upstream.Limits) -> Fetched:
     """Fetch the daily document, and the bigger ones only when it does not cover the gap."""
     url = f"{base_url.rstrip('/')}/"
-    rates = ecb.parse_xml(ecb.fetch(base_url, ecb.DAILY, timeout), url + ecb.DAILY)
+    rates = ecb.parse_xml(ecb.fetch(base_url, ecb.DAILY, limits), url + ecb.DAILY)
     daily_days = ecb.days(rates)
     daily_day = date.fromisoformat(daily_days[-1]) if daily_days else None
     oldest = None
     if daily_day is None or daily_day > gap_start:
-        body = ecb.fetch(base_url, ecb.NINETY_DAYS, timeout)
+        body = ecb.fetch(base_url, ecb.NINETY_DAYS, limits)
         ninety = ecb.parse_xml(body, url + ecb.NINETY_DAYS)
         ninety_days = ecb.days(ninety)
         oldest = date.fromisoformat(ninety_days[0]) if ninety_days else None
         rates = ninety
     document, reason = pick(gap_start, daily_day, oldest)
     if document == ecb.HISTORY:
-        body = ecb.fetch(base_url, ecb.HISTORY, timeout)
-        rates = ecb.parse_history_zip(body, url + ecb.HISTORY)
+        body = ecb.fetch(base_url, ecb.HISTORY, limits)
+        rates = ecb.parse_history_zip(body, url + ecb.HISTORY, limits.max_document_bytes)
     log.info("reading %s: %s", document, reason)
     return Fetched(document, reason, rates)

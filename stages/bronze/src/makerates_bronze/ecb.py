@@ -25,6 +25,7 @@ HISTORY = "eurofxref-hist.zip"
 FIRST_DAY = date(1999, 1, 4)  # the first euro reference rates
 NAMESPACE = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 NO_RATE = ("", "N/A")
+SETTING = "ECB_BASE_URL"
 
 
 class Rate(NamedTuple):
@@ -33,9 +34,11 @@ class Rate(NamedTuple):
     rate: str  # the published string
 
 
-def fetch(base_url: str, document: str, timeout: float, attempts: int = upstream.ATTEMPTS) -> bytes:
+def fetch(
+    base_url: str, document: str, limits: upstream.Limits, attempts: int = upstream.ATTEMPTS
+) -> bytes:
     """One ECB document's bytes; retries, then a one-line UpstreamError."""
-    return upstream.get(f"{base_url.rstrip('/')}/{document}", timeout, "ECB_BASE_URL", attempts)
+    return upstream.get(f"{base_url.rstrip('/')}/{document}", limits, SETTING, attempts)
 
 
 def parse_xml(body: bytes, url: str) -> list[Rate]:
@@ -60,12 +63,24 @@ def parse_xml(body: bytes, url: str) -> list[Rate]:
     return rates
 
 
-def parse_history_zip(body: bytes, url: str) -> Iterator[Rate]:
-    """Rates of `eurofxref-hist.zip`: one CSV, newest day first, `N/A` for no rate."""
+def parse_history_zip(body: bytes, url: str, max_bytes: int) -> Iterator[Rate]:
+    """Rates of `eurofxref-hist.zip`: one CSV, newest day first, `N/A` for no rate. The CSV is
+    inflated at most `max_bytes` far (HTTP_MAX_DOCUMENT_BYTES: a zip bomb is refused)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            text = archive.read(archive.namelist()[0]).decode("utf-8")
-    except (zipfile.BadZipFile, IndexError, UnicodeDecodeError) as exc:
+        with (
+            zipfile.ZipFile(io.BytesIO(body)) as archive,
+            archive.open(archive.namelist()[0]) as member,
+        ):
+            inflated = member.read(max_bytes + 1)
+    except (zipfile.BadZipFile, IndexError) as exc:
+        raise UpstreamError(
+            f"{url} is not the ECB history zip ({exc}); check ECB_BASE_URL"
+        ) from exc
+    if len(inflated) > max_bytes:
+        raise upstream.too_large(url, "HTTP_MAX_DOCUMENT_BYTES", max_bytes, "inflated", SETTING)
+    try:
+        text = inflated.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise UpstreamError(
             f"{url} is not the ECB history zip ({exc}); check ECB_BASE_URL"
         ) from exc

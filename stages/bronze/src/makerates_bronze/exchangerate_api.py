@@ -50,6 +50,6 @@ def parse(document: dict[str, Any], url: str) -> Snapshot:
     )
 
 
-def fetch(base_url: str, timeout: float) -> Snapshot:
+def fetch(base_url: str, limits: upstream.Limits) -> Snapshot:
     url = base_url.rstrip("/") + PATH
-    return parse(upstream.get_json(url, timeout, SETTING), url)
+    return parse(upstream.get_json(url, limits, SETTING), url)

@@ -64,6 +64,6 @@ def parse(document: dict[str, Any], url: str) -> Answer:
     return Answer(base, out)
 
 
-def fetch(base_url: str, path: str, timeout: float) -> Answer:
+def fetch(base_url: str, path: str, limits: upstream.Limits) -> Answer:
     url = base_url.rstrip("/") + path
-    return parse(upstream.get_json(url, timeout, SETTING), url)
+    return parse(upstream.get_json(url, limits, SETTING), url)

@@ -35,7 +35,7 @@ from makerates_core.errors import UpstreamError, UserError
 from makerates_core.logs import progress
 from makerates_core.settings import Settings, scoped_environ
 
-from makerates_bronze import exchangerate_api, frankfurter
+from makerates_bronze import exchangerate_api, frankfurter, upstream
 from makerates_bronze.documents import fetch_covering
 from makerates_bronze.ecb import Rate
 
@@ -207,7 +207,7 @@ def window(rate_date: dlt.sources.incremental, lookback_start: date) -> Window:
 @dlt.source(name="ecb", max_table_nesting=0)
 def ecb_source(
     base_url: str,
-    timeout: float,
+    limits: upstream.Limits,
     lookback_start: date,
     extraction: Extraction,
     rate_date: dlt.sources.incremental | None = None,
@@ -222,7 +222,7 @@ def ecb_source(
         span = window(rate_date, lookback_start)
         gap_start = span.first + timedelta(days=1) if span.resumed else span.first
         extracted_at = datetime.now(UTC)
-        fetched = fetch_covering(gap_start, base_url, timeout)
+        fetched = fetch_covering(gap_start, base_url, limits)
         extraction.document, extraction.reason = fetched.document, fetched.reason
         constants = {"document": fetched.document, "extracted_at": extracted_at}
         yield from extraction.track(rows(whole_days(fetched.rates, span), constants))
@@ -233,7 +233,7 @@ def ecb_source(
 @dlt.source(name="frankfurter", max_table_nesting=0)
 def frankfurter_source(
     base_url: str,
-    timeout: float,
+    limits: upstream.Limits,
     lookback_start: date,
     today: date,
     extraction: Extraction,
@@ -256,7 +256,7 @@ def frankfurter_source(
         )
         for path in paths:
             extracted_at = datetime.now(UTC)
-            answer = frankfurter.fetch(base_url, path, timeout)
+            answer = frankfurter.fetch(base_url, path, limits)
             constants = {"base": answer.base, "request": path, "extracted_at": extracted_at}
             yield from extraction.track(rows(whole_days(answer.rates, span), constants))
 
@@ -264,7 +264,7 @@ def frankfurter_source(
 
 
 @dlt.source(name="exchangerate_api", max_table_nesting=0)
-def exchangerate_api_source(base_url: str, timeout: float, extraction: Extraction):
+def exchangerate_api_source(base_url: str, limits: upstream.Limits, extraction: Extraction):
     """ExchangeRate-API's open access: the latest snapshot, independent of the ECB.
 
     Snapshots are loaded whole or not at all: the resource's state remembers the last loaded
@@ -282,7 +282,7 @@ def exchangerate_api_source(base_url: str, timeout: float, extraction: Extractio
     def exchangerate_api_rates():
         """The snapshot as published, unless it is the one loaded last."""
         extracted_at = datetime.now(UTC)
-        snapshot = exchangerate_api.fetch(base_url, timeout)
+        snapshot = exchangerate_api.fetch(base_url, limits)
         extraction.document = exchangerate_api.PATH
         state = dlt.current.resource_state()
         seen = {"published_at": snapshot.published_at, "digest": _digest(snapshot.rates)}
@@ -350,18 +350,18 @@ def _source(
     rate_date: dlt.sources.incremental | None,
     today: date,
 ):
-    timeout = settings.http_timeout_seconds
+    limits = upstream.Limits.of(settings)
     lookback_start = today - timedelta(days=settings.initial_lookback_days)
     base_url = settings.base_url(name)
     if name == "ecb":
-        return ecb_source(base_url, timeout, lookback_start, extraction, rate_date)
+        return ecb_source(base_url, limits, lookback_start, extraction, rate_date)
     if name == "exchangerate_api":
-        return exchangerate_api_source(base_url, timeout, extraction)
+        return exchangerate_api_source(base_url, limits, extraction)
     if name == "frankfurter":
         source = frankfurter_source
     else:
         source = importlib.import_module(f"makerates_bronze.providers.{name}").source
-    return source(base_url, timeout, lookback_start, today, extraction, rate_date)
+    return source(base_url, limits, lookback_start, today, extraction, rate_date)
 
 
 def load(

@@ -49,12 +49,12 @@ def official_source(
     """
     provider = providers.get(key)
 
-    def fetch(url: str, timeout: float) -> list[Observation]:
-        body = upstream.get(url, timeout, provider.base_url_setting, empty=empty)
+    def fetch(url: str, limits: upstream.Limits) -> list[Observation]:
+        body = upstream.get(url, limits, provider.base_url_setting, empty=empty)
         return parse(body, url) if body is not None else []
 
     @dlt.source(name=key, max_table_nesting=0)
-    def source(base_url, timeout, lookback_start, today, extraction, rate_date=None):
+    def source(base_url, limits, lookback_start, today, extraction, rate_date=None):
         from makerates_bronze import pipeline  # the shared window and row helpers
 
         incremental = rate_date or pipeline.cursor()
@@ -68,7 +68,7 @@ def official_source(
             paths = requests(span.first, span.last or max(today, span.first))
             extraction.document = describe(paths)
             extracted_at = datetime.now(UTC)  # one per run: silver keeps a day's newest run
-            documents = ((path, fetch(base_url.rstrip("/") + path, timeout)) for path in paths)
+            documents = ((path, fetch(base_url.rstrip("/") + path, limits)) for path in paths)
             if span.last is None:
                 documents = iter([(describe(paths), [o for _, obs in documents for o in obs])])
             for request, observations in documents:
