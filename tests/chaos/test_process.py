@@ -1,29 +1,38 @@
 """Process faults: a stage SIGKILLed in the middle of its run, then the run repeated; two
-pipeline runs at once on the same lake."""
+pipeline runs at once on the same lake; two silver runs on two machines racing to publish."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
 from chaos_helpers import (
     ECB_XML,
+    StageResult,
     assert_bronze_kept,
     attempt,
+    bad_rows,
     bronze_files,
     check_converged,
     default_silver_work_dir,
+    direct,
+    failed_events,
     gold_items,
     one_error_line,
     rerun_converges,
     resync_converges,
+    served,
     snapshot,
     start,
     wait_for,
 )
 from fault_proxy import Fault
+from makerates_core.events import read_outputs
+from makerates_core.lake import Lake
 
 pytestmark = pytest.mark.chaos
 
@@ -131,3 +140,65 @@ def test_two_pipelines_at_once(lake, sources, reference, chaos_report):
     assert any(run.failed_stage is None for run in runs.values())
     sources.clear()
     rerun_converges(lake, reference, chaos_report)
+
+
+@pytest.mark.fault(
+    "two silver runs on two machines over one S3 lake, both built on the same publication",
+    "the first to publish wins; the other exits 4 in one line, publishes nothing (run failed); "
+    "gold serves the winner",
+)
+def test_two_machines_race_to_publish_silver(s3_lake, tmp_path, reference, chaos_report):
+    assert s3_lake.run("makerates-bronze", "run").returncode == 0
+    lake = Lake(direct(s3_lake))
+    baseline, _ = lake.read_versioned("silver/published.json")
+    assert baseline is not None
+    tag = uuid.uuid4().hex[:8]
+    winner_id, loser_id = f"chaos-a-{tag}", f"chaos-b-{tag}"
+    # two machines: each its own work folder (and flock), so neither waits for the other
+    machine_a = {"MAKERATES_SILVER_WORK_DIR": str(tmp_path / "machine-a")}
+    machine_b = {"MAKERATES_SILVER_WORK_DIR": str(tmp_path / "machine-b")}
+
+    # B reads published.json, takes its work folder's lock and starts dbt; frozen right there
+    # (dbt parses the project, no request in flight), it stays built on the baseline's
+    # publication while A runs from start to publish. Then B goes on and tries to publish.
+    loser = start(s3_lake, "makerates-silver", "run", RUN_ID=loser_id, **machine_b)
+    wait_for((tmp_path / "machine-b" / ".lock").exists)
+    loser.send_signal(signal.SIGSTOP)
+    try:
+        winner = s3_lake.run(
+            "makerates-silver", "run", check=False, extra_env={"RUN_ID": winner_id, **machine_a}
+        )
+    finally:
+        loser.send_signal(signal.SIGCONT)
+    out, err = loser.communicate(timeout=600)
+    lost = StageResult(loser.returncode, out, err, read_outputs(out))
+
+    assert winner.returncode == 0, winner.stderr[-2000:]
+    published = json.loads(lake.read_text("silver/published.json"))
+    chaos_report.see(f"A exit 0, published {winner.outputs.get('rows_published')} rows")
+    line = one_error_line(lost)
+    chaos_report.see(f"B exit {lost.returncode}: {line[7:]}")
+    assert lost.returncode == 4, lost.stderr[-2000:]
+    assert "another silver run published" in line and "nothing was published" in line, line
+    assert "re-run silver" in line, line
+    assert lost.outputs.get("status") == "failed"
+    (event,) = failed_events(s3_lake, loser_id)
+    assert event["error"].startswith("another silver run published"), event
+
+    assert published["run_id"] == winner_id
+    assert all(f"/{winner_id}/" in key for key in published["tables"].values())
+    assert lake.list_keys(f"silver/runs/{loser_id}"), "the loser built nothing?"
+    chaos_report.see("published.json names A; B's run folder built but unpublished")
+    chaos_report.bad_rows = bad_rows(served(s3_lake))  # gold still the baseline's
+
+    assert s3_lake.run("makerates-gold", "sync").returncode == 0
+    check_converged(s3_lake, reference, chaos_report)
+    again = s3_lake.run(
+        "makerates-silver",
+        "run",
+        extra_env={"RUN_ID": f"chaos-b2-{tag}", **machine_b},
+    )
+    assert again.outputs.get("skipped") is True, again.stderr[-2000:]
+    assert again.outputs.get("published_run_id") == winner_id
+    assert json.loads(lake.read_text("silver/published.json")) == published
+    chaos_report.see("gold serves A's publication; B's re-run builds on it (nothing new: skips)")

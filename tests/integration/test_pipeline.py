@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, localcontext
 from pathlib import Path
 
@@ -82,6 +82,21 @@ def test_second_run_with_nothing_new_loads_and_changes_nothing(deployment, ecb_m
     assert second["silver"].outputs["rows_published"] == 0
     assert second["gold"].outputs["items_written"] == 0
     assert deployment.hot_items() == before
+
+
+def test_a_daily_run_after_a_backfill_starts_from_the_backfills_newest_day(deployment):
+    """On an empty lake, a backfill up to the newest published day (the mirror's 2026-10-30):
+    the next daily run asks that one day again and finds it unchanged, instead of reading
+    INITIAL_LOOKBACK_DAYS (here back to 2026-10-01, inside the backfill) again."""
+    since = datetime.now(UTC).date() - date(2026, 10, 1)
+    deployment.env["INITIAL_LOOKBACK_DAYS"] = str(since.days)
+    backfill = deployment.pipeline("backfill", "2026-10-01", "2026-10-30")
+    assert backfill["bronze"].outputs["rows_loaded_ecb"] > 0
+
+    bronze = deployment.pipeline()["bronze"].outputs
+    assert bronze["rows_loaded_ecb"] == bronze["rows_loaded_frankfurter"] == 0
+    assert bronze["sources"]["ecb"]["document"] == "eurofxref-daily.xml"
+    assert bronze["sources"]["frankfurter"]["document"].startswith("/v1/2026-10-30..")  # ..today
 
 
 def test_a_fresh_container_resumes_from_the_lake_state(deployment, ecb_mirror):

@@ -28,6 +28,13 @@ class UpstreamError(UserError):
     exit_code = 3
 
 
+class PublishConflict(UserError):
+    """A compare-and-swap write lost: the object changed since it was read (another run
+    published first). Nothing was written; re-running builds on the winner's publication."""
+
+    exit_code = 4
+
+
 def one_line_errors(main: Callable[..., int | None]) -> Callable[..., int]:
     """Wrap a CLI entry point: expected errors become one stderr line and a non-zero exit."""
 

@@ -3,13 +3,19 @@
 Stages address files by key (`silver/published.json`); this module turns keys into the paths
 DuckDB and dlt understand and does the few whole-object reads and writes the stages need.
 Writes are atomic in both backends (a rename locally, a single PUT on S3), so a reader never
-sees half a file.
+sees half a file. `read_versioned` + `swap_text` are a compare-and-swap for the one document
+two writers may race on (silver/published.json): the later writer fails instead of silently
+overwriting the earlier.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 import tempfile
+import time
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from makerates_core.errors import UpstreamError
+from makerates_core.errors import PublishConflict, UpstreamError
 from makerates_core.settings import Settings
 
 
@@ -38,6 +44,43 @@ def s3_client(settings: Settings):
             response_checksum_validation="when_required",
         ),
     )
+
+
+# A folder swap's claim lives for milliseconds (claim, compare, rename); one older than this was
+# left by a writer that died in between, and is taken over rather than blocking every publish.
+STALE_CLAIM_SECONDS = 600
+# S3 answers a conditional PUT that lost with 412, or 409 while another conditional write of
+# the key is in flight; and 404 for IfMatch on a key deleted meanwhile.
+LOST_SWAP = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _claim(path: Path) -> bool:
+    """Create `path` exclusively (O_EXCL: atomic on local disks and NFS); False if it exists."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"{socket.gethostname()} {os.getpid()}\n")  # who claimed, for people
+    return True
+
+
+def _abandoned(claim: Path) -> bool:
+    """A claim older than STALE_CLAIM_SECONDS (or gone already): move it aside, atomically, so
+    that of several writers taking it over only one O_EXCL create wins afterwards."""
+    try:
+        if time.time() - claim.stat().st_mtime < STALE_CLAIM_SECONDS:
+            return False
+        aside = claim.with_name(f"{claim.name}.stale-{uuid.uuid4().hex[:8]}")
+        os.rename(claim, aside)
+        aside.unlink()
+    except FileNotFoundError:
+        pass  # released or taken over meanwhile: the claim below decides
+    return True
 
 
 def _explain_s3(exc: Exception, where: str, settings: Settings) -> UpstreamError:
@@ -102,6 +145,81 @@ class Lake:
             raise _explain_s3(exc, self.uri(key), self.settings) from exc
         except BotoCoreError as exc:
             raise _explain_s3(exc, self.uri(key), self.settings) from exc
+
+    def read_versioned(self, key: str) -> tuple[str | None, str | None]:
+        """(text, version) of an object, (None, None) when it does not exist: what `swap_text`
+        compares against. The version is S3's ETag; on a folder the sha256 of the file's bytes
+        (like an ETag, it changes whenever the content does, and needs no extra file)."""
+        if not self.is_s3:
+            try:
+                data = Path(self.uri(key)).read_bytes()
+            except FileNotFoundError:
+                return None, None
+            return data.decode("utf-8"), _digest(data)
+        bucket = self._bucket_and_prefix[0]
+        try:
+            answer = self._s3.get_object(Bucket=bucket, Key=self._object_key(key))
+            return answer["Body"].read().decode("utf-8"), answer["ETag"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None, None
+            raise _explain_s3(exc, self.uri(key), self.settings) from exc
+        except BotoCoreError as exc:
+            raise _explain_s3(exc, self.uri(key), self.settings) from exc
+
+    def swap_text(self, key: str, text: str, expected_version: str | None) -> None:
+        """Write `text` only if the object is still at `expected_version` (from read_versioned;
+        None: only if it does not exist yet); else raise PublishConflict, having written nothing.
+
+        S3: one conditional PUT (IfMatch=ETag, or IfNoneMatch="*"), decided by S3 itself.
+        Folder: the lake may be a filesystem several machines share (NFS), where no lock of
+        this process (flock) reaches the others. So the writer first claims the succession of
+        the version it read, by creating `.<name>.<version>.claim` next to the key with O_EXCL
+        (atomic on NFS too): of the writers that read the same version, exactly one gets it,
+        the others conflict. The winner then checks the file still is at that version (a
+        writer that read an older one fails here), renames the new text over it, and drops
+        its claim. A claim left by a writer that died in between is taken over after
+        STALE_CLAIM_SECONDS.
+        """
+        if self.is_s3:
+            self._swap_object(key, text, expected_version)
+            return
+        path = Path(self.uri(key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        claim = path.with_name(f".{path.name}.{expected_version or 'absent'}.claim")
+        if not _claim(claim) and not (_abandoned(claim) and _claim(claim)):
+            raise self._conflict(key)
+        try:
+            if self.read_versioned(key)[1] != expected_version:
+                raise self._conflict(key)
+            self.write_text(key, text)
+        finally:
+            claim.unlink(missing_ok=True)
+
+    def _swap_object(self, key: str, text: str, expected_version: str | None) -> None:
+        condition = {"IfMatch": expected_version} if expected_version else {"IfNoneMatch": "*"}
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket_and_prefix[0],
+                Key=self._object_key(key),
+                Body=text.encode("utf-8"),
+                **condition,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in LOST_SWAP:
+                raise _explain_s3(exc, self.uri(key), self.settings) from exc
+            # botocore retries a PUT whose answer was lost; if the first attempt landed, the
+            # retry is refused (412) although the object holds this very text: that is a win
+            if self.read_text(key) != text:
+                raise self._conflict(key) from None
+        except BotoCoreError as exc:
+            raise _explain_s3(exc, self.uri(key), self.settings) from exc
+
+    def _conflict(self, key: str) -> PublishConflict:
+        return PublishConflict(
+            f"{self.uri(key)} changed since it was read (another writer replaced it first); "
+            "nothing was written"
+        )
 
     def write_text(self, key: str, text: str) -> None:
         if not self.is_s3:

@@ -52,13 +52,16 @@ def parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "run",
-        help="load the days published since the last load (INITIAL_LOOKBACK_DAYS on an empty lake)",
+        help="load the days published since the newest day loaded, by a run or by a backfill "
+        "that continued it (INITIAL_LOOKBACK_DAYS on an empty lake)",
     )
     backfill = commands.add_parser(
         "backfill",
         help="load the closed range START..END (1999-01-04 or later) from the sources with "
-        "history (all but exchangerate_api); the incremental cursors are not moved; rows already in "
-        "bronze are loaded again (silver de-duplicates)",
+        "history (all but exchangerate_api); rows already in bronze are loaded again (silver "
+        "de-duplicates). A source's cursor moves on to the backfill's newest day when the range "
+        "goes past it and starts no later than the day after it (or the source has none yet), "
+        "so the next run starts there; an older range, or one leaving a gap, leaves it alone",
     )
     backfill.add_argument("start", metavar="START", help="first day, YYYY-MM-DD")
     backfill.add_argument("end", metavar="END", help="last day, YYYY-MM-DD")

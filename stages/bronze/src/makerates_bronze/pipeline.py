@@ -137,7 +137,8 @@ def rows(rates: Iterable[NamedTuple], constants: dict) -> Iterator[list[dict]]:
 
 
 def cursor(start: date | None = None, end: date | None = None) -> dlt.sources.incremental:
-    """The incremental on rate_date: stateful for runs; a closed, stateless range for backfills.
+    """The incremental on rate_date: stateful for runs; for backfills a closed range dlt keeps
+    no state of (what a backfill tells the next run is recorded by `whole_days`).
 
     dlt's row de-duplication is off (`primary_key=()`): the cursor's own day is asked again on
     every run and is kept or dropped as a whole day (`whole_days`), so that bronze's newest
@@ -161,24 +162,34 @@ def _digest(rates: Iterable[Rate]) -> str:
 def whole_days(rates: Iterable[Rate], span: Window) -> list[Rate]:
     """The rates of a run's window, without the cursor's own day when it is unchanged.
 
-    On an incremental run the resource's state remembers the digest of the newest day it
-    loaded; that day comes back in the next document, and is loaded again — whole — only if
-    the source changed it (a corrected rate, a currency added or removed). Backfills, which
-    are stateless, keep every day and leave the state alone.
+    The resource's state remembers the newest day loaded and the digest of its rates. A daily
+    run asks that day again (`window`) and loads it again — whole — only if the source changed
+    it (a corrected rate, a currency added or removed). A backfill keeps every day of its range
+    and records its newest day only when it continues the recorded days (`_continues`): then
+    the next daily run starts from there instead of re-reading what the backfill loaded.
     """
     first, last = span.keep
     kept = [r for r in rates if r.rate_date >= first and (last is None or r.rate_date <= last)]
-    if span.last is not None:
-        return kept
     state = dlt.current.resource_state()
+    recorded = state.get("day")
     unchanged = _digest(r for r in kept if r.rate_date == first) == state.get("digest")
-    if span.resumed and state.get("day") == first and unchanged:
+    if span.resumed and recorded == first and unchanged:
         kept = [r for r in kept if r.rate_date != first]
     newest = max((r.rate_date for r in kept), default=None)
-    if newest is not None:
+    if newest is not None and (span.last is None or _continues(recorded, span.first, newest)):
         state["day"] = newest
         state["digest"] = _digest(r for r in kept if r.rate_date == newest)
     return kept
+
+
+def _continues(recorded: str | None, first: date, newest: str) -> bool:
+    """Whether a backfill from `first` to `newest` moves the recorded day on without a gap: it
+    reaches past that day and starts no later than the day after it (a backfill that starts
+    later would let the daily runs skip the days in between; an older one changes nothing).
+    Nothing recorded yet (an empty lake): the backfill's newest day is the first recorded."""
+    if recorded is None:
+        return True
+    return newest > recorded and first <= date.fromisoformat(recorded) + timedelta(days=1)
 
 
 class Window(NamedTuple):
@@ -186,7 +197,7 @@ class Window(NamedTuple):
 
     first: date
     last: date | None
-    resumed: bool  # first is the cursor's own day, asked again (see whole_days)
+    resumed: bool  # first is the recorded newest day, asked again (see whole_days)
 
     @property
     def keep(self) -> tuple[str, str | None]:
@@ -194,14 +205,18 @@ class Window(NamedTuple):
 
 
 def window(rate_date: dlt.sources.incremental, lookback_start: date) -> Window:
-    """A backfill's own closed range; else from the cursor's day; else (an empty lake) from
-    `lookback_start`."""
+    """A backfill's own closed range; else a daily run's, from the newest recorded day: the
+    cursor's, or a later one a backfill recorded (`whole_days`), so a daily run does not read
+    again what a backfill loaded. Else from `lookback_start`: on an empty lake, and on one only
+    backfilled before it (INITIAL_LOOKBACK_DAYS bounds a first daily run whatever was
+    backfilled)."""
     if rate_date.end_value is not None:
         first = date.fromisoformat(rate_date.start_value)
         return Window(first, date.fromisoformat(rate_date.end_value), False)
-    if rate_date.start_value is None:
+    start, day = rate_date.start_value, dlt.current.resource_state().get("day")
+    if start is None and (day is None or day < lookback_start.isoformat()):
         return Window(lookback_start, None, False)
-    return Window(date.fromisoformat(rate_date.start_value), None, True)
+    return Window(date.fromisoformat(max(filter(None, (start, day)))), None, True)
 
 
 @dlt.source(name="ecb", max_table_nesting=0)

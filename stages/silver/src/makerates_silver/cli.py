@@ -10,14 +10,29 @@ from makerates_core.errors import one_line_errors
 from makerates_core.logs import setup_logging
 from makerates_core.settings import Settings
 
+EPILOG = """\
+Exit status of `run`:
+  0  published, or skipped (nothing new in bronze)
+  1  a dbt test or model failed, or bronze is stale: one `error:` line names the test and its
+     offending rows; published.json is untouched, so gold is too
+  2  bad input or settings (empty bronze, a RUN_ID already published, another run holding
+     this lake's work folder on this machine)
+  3  the lake could not be reached, or failed under the build (worth a retry)
+  4  another silver run on the same lake (another machine, or MAKERATES_SILVER_WORK_DIR)
+     published while this one was building: nothing was published, this run's
+     silver/runs/<run_id>/ is left unpublished; re-run silver, it builds on that publication
+"""
+
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="makerates-silver",
         description=(
-            "Silver stage: dbt on DuckDB turns bronze into typed, de-duplicated, tested "
+            "Silver stage: dbt on DuckDB turns bronze into typed, de-duplicated, tested\n"
             "Parquet and publishes it (silver/published.json) only when every test passed."
         ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = root.add_subparsers(dest="command", required=True)
     run = commands.add_parser(

@@ -7,6 +7,15 @@ audit:   the same `dbt build` runs every data and unit test, a failure skips wha
 publish: only when the build passed, silver/published.json is replaced (atomically) to point at
          the run's Parquet. dbt's manifest.json, run_results.json and sources.json are kept
          under the run for passed and failed runs alike.
+
+The publication is a compare-and-swap: the run reads published.json with its version (S3's
+ETag, a content hash on a folder) before it builds, and replaces it only if it is still at that
+version (`Lake.swap_text`). The work folder's flock keeps two runs on one machine apart; two
+machines over one lake are not, and without the swap the later would silently overwrite the
+earlier with a build that started from a stale state. The loser fails with PublishConflict
+(exit 4, the run event `failed`), publishes nothing, and leaves its silver/runs/<run_id>/
+unpublished (gold reads only what published.json points at); re-running it builds on the
+winner's publication.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from makerates_core.duck import connect, extension_directory, s3_secret_options
-from makerates_core.errors import UpstreamError, UserError
+from makerates_core.errors import PublishConflict, UpstreamError, UserError
 from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
@@ -326,15 +335,35 @@ def warn_quarantine(settings: Settings, uri: str, count: int) -> None:
 
 
 def read_published(lake: Lake) -> dict[str, Any] | None:
-    text = lake.read_text(PUBLISHED_KEY)
+    return read_published_versioned(lake)[0]
+
+
+def read_published_versioned(lake: Lake) -> tuple[dict[str, Any] | None, str | None]:
+    """published.json and its version (None, None before the first publication): `publish`
+    replaces it only if it is still at that version."""
+    text, version = lake.read_versioned(PUBLISHED_KEY)
     if text is None:
-        return None
+        return None, None
     try:
-        return json.loads(text)
+        return json.loads(text), version
     except json.JSONDecodeError:
         raise UserError(
             f"{lake.uri(PUBLISHED_KEY)} is not valid JSON; restore it from a run's folder "
             "or delete it to republish"
+        ) from None
+
+
+def publish(lake: Lake, document: dict[str, Any], version: str | None) -> None:
+    """Replace published.json with `document` if it is still at `version` (what this run read
+    before building); else PublishConflict, and nothing is published."""
+    try:
+        lake.swap_text(PUBLISHED_KEY, json.dumps(document, indent=2) + "\n", version)
+    except PublishConflict:
+        raise PublishConflict(
+            f"another silver run published {lake.uri(PUBLISHED_KEY)} while run "
+            f"{document['run_id']} was building; nothing was published (its "
+            f"{run_key(document['run_id'])}/ is left unpublished); re-run silver: it will "
+            "build on that publication"
         ) from None
 
 
@@ -423,7 +452,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
     with stage_run(settings, "silver") as stage:  # opened first: a lake failure is a failed run
         lake.check()
         bronze = inventory(settings)
-        published = read_published(lake)
+        published, version = read_published_versioned(lake)
         held = set(published.get("bronze_loads", [])) if published else set()
         new_loads = [load for load in bronze.loads if load not in held]
         if published is not None and not new_loads and not full_refresh:
@@ -490,7 +519,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             "tables": tables,
             "state": {STATE_KEY: run_key(settings.run_id, f"{STATE}.parquet")},
         }
-        lake.write_text(PUBLISHED_KEY, json.dumps(document, indent=2) + "\n")
+        publish(lake, document, version)
         if counts["rows_quarantined"]:
             warn_quarantine(settings, lake.uri(tables[QUARANTINE]), counts["rows_quarantined"])
         stage.counts.update(counts)
