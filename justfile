@@ -51,9 +51,9 @@ serve PORT="8080":
 bench *ARGS:
     uv run --locked python tools/bench.py {{ ARGS }}
 
-# Fault-injection suite (tests/chaos): prints fault / expected / observed / rows lost / bad rows published, writes bench-results/chaos.json
+# Fault-injection suite (tests/chaos), one worker per core: prints fault / expected / observed / rows lost / bad rows published and its wall time, writes bench-results/chaos.json
 chaos *ARGS:
-    uv run --locked pytest -m chaos tests/chaos {{ ARGS }}
+    uv run --locked pytest -m chaos tests/chaos -n auto {{ ARGS }}
 
 # Build the dbt docs site (lineage graph) locally
 docs:
@@ -71,4 +71,4 @@ lint:
 # The whole test suite: lint, artifact checks, unit, contract and integration tests
 test: lint
     if [ -f ops/check-artifacts.sh ]; then bash ops/check-artifacts.sh; fi
-    uv run --locked pytest
+    uv run --locked pytest -n auto

@@ -18,14 +18,17 @@ from makerates_core.settings import Settings
 KEY = "silver/published.json"
 
 
+def _s3_lake(endpoint: str) -> Lake:
+    bucket = f"lake-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return Lake(Settings(lake_url=f"s3://{bucket}/lake", s3_endpoint_url=endpoint))
+
+
 @pytest.fixture(params=["folder", "s3"])
 def lake(request, tmp_path) -> Lake:
     if request.param == "folder":
         return Lake(Settings(lake_url=str(tmp_path / "lake")))
-    endpoint = request.getfixturevalue("moto_endpoint")
-    bucket = f"lake-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-    return Lake(Settings(lake_url=f"s3://{bucket}/lake", s3_endpoint_url=endpoint))
+    return _s3_lake(request.getfixturevalue("moto_endpoint"))
 
 
 def test_a_missing_key_has_no_version(lake):
@@ -135,11 +138,10 @@ def test_folder_swap_yields_to_a_live_claim_and_takes_over_an_abandoned_one(tmp_
     assert not claim.exists()
 
 
-def test_s3_swap_whose_retry_finds_its_own_text_is_a_win(lake):
+def test_s3_swap_whose_retry_finds_its_own_text_is_a_win(moto_endpoint):
     """botocore retries a PUT whose answer was lost: the retry's 412 over this very text is
-    not a conflict."""
-    if not lake.is_s3:
-        pytest.skip("S3 only: a folder's swap is never retried")
+    not a conflict (S3 only: a folder's swap is never retried)."""
+    lake = _s3_lake(moto_endpoint)
     lake.write_text(KEY, "one\n")
     _, one = lake.read_versioned(KEY)
     lake.write_text(KEY, "mine\n")  # what the lost first attempt wrote

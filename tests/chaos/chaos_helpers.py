@@ -425,6 +425,10 @@ def closed_port() -> int:
 
 # Each lake fault: the environment it runs with, the faults the S3 proxy injects, and what its
 # error line must say.
+STORAGE_FULL = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioStorageFull</Code>'
+    b"<Message>Storage backend has reached its minimum free drive threshold.</Message></Error>"
+)
 LAKE_FAULTS = {
     "endpoint-down": (
         lambda: {"S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port()}"},
@@ -447,5 +451,18 @@ LAKE_FAULTS = {
             )
         ],
         "access denied",
+    ),
+    "disk-full": (  # MinIO's answer to a write when its drives are full
+        dict,
+        [
+            Fault(
+                "status",
+                method="PUT|POST",
+                status=507,
+                body=STORAGE_FULL,
+                headers={"Content-Type": "application/xml"},
+            )
+        ],
+        "storage",
     ),
 }

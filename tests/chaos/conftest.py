@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -49,6 +50,9 @@ def chaos_report(request) -> Iterator[ChaosRecord]:
 
 
 _rows: dict[str, dict[str, Any]] = {}
+
+
+_started = time.monotonic()
 
 
 def pytest_configure(config) -> None:
@@ -102,10 +106,19 @@ def pytest_terminal_summary(terminalreporter) -> None:
         "serves, after the faulty run and after the re-run, that the ECB did not publish "
         "(both must be 0; -: not measured)"
     )
+    wall = time.monotonic() - _started
+    workers = getattr(terminalreporter.config.option, "numprocesses", None) or 1
+    write(f"chaos suite: {len(rows)} faults in {wall:.0f}s wall time, {workers} worker(s)")
     REPORT_FILE.parent.mkdir(exist_ok=True)
     REPORT_FILE.write_text(
         json.dumps(
-            {"at": datetime.now(UTC).isoformat(timespec="seconds"), "faults": rows}, indent=2
+            {
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "wall_seconds": round(wall),
+                "workers": workers,
+                "faults": rows,
+            },
+            indent=2,
         )
         + "\n",
         encoding="utf-8",

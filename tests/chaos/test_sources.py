@@ -7,6 +7,7 @@ runs again and checks it converged to the clean run's state.
 
 from __future__ import annotations
 
+import gzip
 import io
 import socket
 import time
@@ -16,7 +17,9 @@ from collections.abc import Iterator
 import pytest
 from chaos_helpers import (
     ECB,
+    assert_bronze_kept,
     attempt,
+    bronze_files,
     check_converged,
     check_failed_run,
     rerun_converges,
@@ -129,6 +132,57 @@ def test_read_timeout_falls_back_to_frankfurter(lake, sources, reference, chaos_
     assert "Read timed out" in bronze.stderr
     chaos_report.see("bronze exit 0 with a WARNING naming the ECB; Frankfurter's rates served")
     check_converged(lake, reference, chaos_report)
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
+
+
+def _falls_back(lake, reference, chaos_report, run, phrase: str) -> None:
+    """The ECB failed with one line holding `phrase`; Frankfurter's rates were served."""
+    assert run.failed_stage is None, run.failure.stderr[-2000:]
+    bronze = run.results["bronze"]
+    assert bronze.outputs["missing_sources"] == ["ecb"]
+    assert "Traceback" not in bronze.stderr
+    (line,) = [x for x in bronze.stderr.splitlines() if "ecb failed:" in x]
+    assert phrase in line, line
+    check_converged(lake, reference, chaos_report)
+
+
+@pytest.mark.fault(
+    "ECB drips one byte a second (a stalled CDN)",
+    "the ECB is cut at HTTP_DEADLINE_SECONDS, Frankfurter's rates served; exit 0",
+)
+def test_slow_drip_is_cut_at_the_deadline(lake, sources, reference, chaos_report):
+    sources.add(Fault("drip", path=ECB_DOCS, delay=1.0))
+    started = time.monotonic()
+    run = attempt(lake, env={"HTTP_DEADLINE_SECONDS": "4"})
+    bronze_seconds = time.monotonic() - started
+    _falls_back(lake, reference, chaos_report, run, "within HTTP_DEADLINE_SECONDS=4")
+    chaos_report.see(f"ECB cut after 4 s (pipeline {bronze_seconds:.0f}s); Frankfurter served")
+    assert bronze_seconds < 120  # unbounded, the daily document alone takes ~26 minutes
+    sources.clear()
+    rerun_converges(lake, reference, chaos_report)
+
+
+@pytest.mark.fault(
+    "ECB answers a 64 kB gzip that inflates to 200 MB",
+    "one line naming HTTP_MAX_DOCUMENT_BYTES, nothing of it in bronze; Frankfurter served",
+)
+def test_gzip_bomb_is_refused(lake, sources, reference, chaos_report):
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as archive:
+        for _ in range(200):
+            archive.write(bytes(1_000_000))
+    bomb = buffer.getvalue()
+    sources.add(
+        Fault("status", path=ECB_DOCS, status=200, body=bomb, headers={"Content-Encoding": "gzip"})
+    )
+    before = snapshot(lake)
+    run = attempt(lake)
+    _falls_back(lake, reference, chaos_report, run, "larger than HTTP_MAX_DOCUMENT_BYTES=")
+    assert_bronze_kept(before.bronze, bronze_files(lake))
+    chaos_report.see(
+        f"{len(bomb) // 1000} kB bomb refused at the decoded limit; Frankfurter served"
+    )
     sources.clear()
     rerun_converges(lake, reference, chaos_report)
 

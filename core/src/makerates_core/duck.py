@@ -19,6 +19,8 @@ import duckdb
 
 from makerates_core.settings import Settings
 
+# DuckDB's HTTP bounds for the lake on S3 (seconds; retries on I/O errors), set explicitly.
+HTTP_SETTINGS = {"http_timeout": 60, "http_retries": 3}
 EXTENSION_ROOT = Path.home() / ".cache" / "makerates" / "duckdb_extensions"
 
 
@@ -79,4 +81,6 @@ def connect(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyCo
     )
     if settings.lake_is_s3:
         con.execute(create_secret_sql(settings))
+        for name, value in HTTP_SETTINGS.items():
+            con.execute(f"SET {name} = {value}")
     return con

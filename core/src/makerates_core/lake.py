@@ -28,6 +28,14 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from makerates_core.errors import PublishConflict, UpstreamError
 from makerates_core.settings import Settings
 
+# Every S3 call's bounds, set explicitly (boto3 here, s3fs under dlt in bronze): a connect,
+# a read, and a retry budget; DuckDB's own (silver) are in makerates_core.duck.
+S3_TIMEOUTS = {
+    "connect_timeout": 5,
+    "read_timeout": 60,
+    "retries": {"mode": "standard", "max_attempts": 4},
+}
+
 
 def s3_client(settings: Settings):
     # A session of its own: boto3's default session keeps the first credentials it resolved
@@ -37,9 +45,7 @@ def s3_client(settings: Settings):
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.aws_region,
         config=Config(
-            connect_timeout=5,
-            read_timeout=60,
-            retries={"mode": "standard", "max_attempts": 4},
+            **S3_TIMEOUTS,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         ),

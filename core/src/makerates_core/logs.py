@@ -3,17 +3,24 @@
 `setup_logging` puts a redacting filter in front of the process's stdout and stderr, so every
 line is redacted whoever writes it: our logs, the one-line errors, the Kestra output lines,
 dlt's and dbt's own output, and a traceback.
+
+The screen gets one line per record of makerates' own, from INFO, never a traceback. Everything, tracebacks included, also goes to the
+debug log (`MAKERATES_DEBUG_LOG`, default ~/.cache/makerates/logs/<stage>.log, rotated),
+which an error line points at when there is more to read.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import logging.handlers
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TextIO, TypeVar
 
 T = TypeVar("T")
@@ -104,15 +111,77 @@ def redact_output() -> None:
         sys.stderr = RedactingStream(sys.stderr)
 
 
+TRACEBACKS = "makerates.traceback"  # a logger whose records only the debug log receives
+
+
+class ScreenFilter(logging.Filter):
+    """makerates' own records from `level`; the libraries' (dlt's retries, botocore's warnings,
+    tracebacks inside their messages) only in the debug log: what they mean for the run is in
+    ours, and in the one `error:` line."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = record.name == "makerates" or record.name.startswith("makerates.")
+        return ours and record.name != TRACEBACKS and record.levelno >= self.level
+
+
+class OneLineFormatter(logging.Formatter):
+    """A record's first line, without its traceback (the debug log keeps both)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        lines = record.getMessage().strip().splitlines()
+        copy = logging.makeLogRecord(record.__dict__)
+        copy.msg, copy.args = (lines[0] if lines else ""), None
+        copy.exc_info = copy.exc_text = copy.stack_info = None
+        return super().format(copy)
+
+
+def debug_log_path(stage: str) -> Path:
+    configured = os.environ.get("MAKERATES_DEBUG_LOG")
+    if configured:
+        return Path(configured).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "makerates" / "logs" / f"{stage}.log"
+
+
+def _debug_handler(stage: str, formatter: logging.Formatter) -> logging.Handler | None:
+    """A rotating file of everything; in the temp folder when the cache is not writable."""
+    for path in (debug_log_path(stage), Path(tempfile.gettempdir()) / f"makerates-{stage}.log"):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=5_000_000, backupCount=2, encoding="utf-8"
+            )
+        except OSError:
+            continue
+        handler.setFormatter(formatter)
+        return handler
+    return None
+
+
+def debug_log() -> str:
+    """Where this process's debug log is, for an error line to point at."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return "the debug log (MAKERATES_DEBUG_LOG)"
+
+
 def setup_logging(stage: str, level: str = "INFO") -> logging.Logger:
     redact_output()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter(f"%(asctime)s {stage} %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
-    )
+    layout = (f"%(asctime)s {stage} %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+    screen = logging.StreamHandler(sys.stderr)
+    screen.setFormatter(OneLineFormatter(*layout))
+    screen.addFilter(ScreenFilter(logging.getLevelName(level.upper())))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.handlers[:] = [screen]
+    debug = _debug_handler(stage, logging.Formatter(*layout))
+    if debug is not None:
+        root.handlers.append(debug)
+    root.setLevel(min(logging.getLevelName(level.upper()), logging.INFO))
     for noisy in ("botocore", "boto3", "urllib3", "s3fs", "fsspec", "aiobotocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return logging.getLogger("makerates")

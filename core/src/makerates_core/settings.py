@@ -121,9 +121,7 @@ class Settings:
             sources=_sources(env),
             initial_lookback_days=_number(env, "INITIAL_LOOKBACK_DAYS", cls.initial_lookback_days),
             http_timeout_seconds=_number(env, "HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
-            http_deadline_seconds=_number(
-                env, "HTTP_DEADLINE_SECONDS", cls.http_deadline_seconds
-            ),
+            http_deadline_seconds=_number(env, "HTTP_DEADLINE_SECONDS", cls.http_deadline_seconds),
             http_max_download_bytes=_number(
                 env, "HTTP_MAX_DOWNLOAD_BYTES", cls.http_max_download_bytes
             ),

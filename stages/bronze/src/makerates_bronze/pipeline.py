@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import json
 import logging
 import os
 import tempfile
@@ -31,7 +32,8 @@ import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.pipeline.exceptions import PipelineStepFailed
 from makerates_core import providers
-from makerates_core.errors import UpstreamError, UserError
+from makerates_core.errors import UpstreamError, UserError, os_error_line
+from makerates_core.lake import S3_TIMEOUTS
 from makerates_core.logs import progress
 from makerates_core.settings import Settings, scoped_environ
 
@@ -321,6 +323,7 @@ def dlt_environment(settings: Settings) -> dict[str, str]:
         env["DESTINATION__FILESYSTEM__BUCKET_URL"] = Path(settings.lake_url).as_uri()
         return env
     env["DESTINATION__FILESYSTEM__BUCKET_URL"] = settings.lake_url
+    env["DESTINATION__FILESYSTEM__KWARGS"] = json.dumps({"config_kwargs": S3_TIMEOUTS})
     prefix = "DESTINATION__FILESYSTEM__CREDENTIALS__"
     env[prefix + "REGION_NAME"] = settings.aws_region
     if settings.s3_endpoint_url:
@@ -346,6 +349,18 @@ class LoadResult:
     rows_loaded: int
     max_rate_date: str | None
     load_id: str | None
+
+
+def _route_dlt_logs() -> None:
+    """dlt logs to stderr through a handler of its own, tracebacks inside its warnings; hand its
+    records to ours instead (one line on screen, everything in the debug log)."""
+    dlt_logger = logging.getLogger("dlt")
+    dlt_logger.handlers.clear()
+    dlt_logger.propagate = True
+
+
+class LakeUnwritable(UpstreamError):
+    """The lake refused a load: every other source would fail the same way, so the run stops."""
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -405,6 +420,7 @@ def load(
             dataset_name=DATASET,
             pipelines_dir=str(pipelines_dir),
         )
+        _route_dlt_logs()
         try:
             info = pipeline.run(dlt_source, loader_file_format="jsonl")
         except PipelineStepFailed as exc:
@@ -416,9 +432,13 @@ def load(
                 raise UpstreamError(
                     f"bronze could not read {source}: {first}; check {spec.setting}, then re-run"
                 ) from exc
-            raise UpstreamError(
-                f"bronze {exc.step} step failed writing to {settings.lake_url}: {first}; "
-                "check LAKE_URL, S3_ENDPOINT_URL and the credentials, then re-run"
+            hint = (
+                os_error_line(cause)
+                if isinstance(cause, OSError) and cause.errno
+                else f"{first}; check LAKE_URL, S3_ENDPOINT_URL and the credentials, then re-run"
+            )
+            raise LakeUnwritable(
+                f"bronze cannot write to the lake {settings.lake_url} ({exc.step} step): {hint}"
             ) from exc
         trace = pipeline.last_trace
         normalized = trace.last_normalize_info if trace else None
@@ -504,6 +524,8 @@ def load_all(
             result = load(
                 settings, name, start=start, end=end, today=today, pipelines_dir=pipelines_dir
             )
+        except LakeUnwritable:
+            raise
         except UserError as exc:
             outcome.failed[name] = str(exc).splitlines()[0]
             log.error("%s failed: %s", name, outcome.failed[name])

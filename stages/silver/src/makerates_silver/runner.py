@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from makerates_core.duck import connect, extension_directory, s3_secret_options
-from makerates_core.errors import PublishConflict, UpstreamError, UserError
+from makerates_core.errors import PublishConflict, UpstreamError, UserError, os_error_line
 from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
@@ -172,6 +172,12 @@ def invoke_dbt(
         str(target),
         "--log-path",
         str(work / "logs"),
+        # dbt's own lines go to its log file (work/logs/dbt.log, at debug); the screen gets
+        # ours, one line per outcome. DBT_LOG_LEVEL=info brings dbt's back to the screen.
+        "--log-level",
+        os.environ.get("DBT_LOG_LEVEL") or "none",
+        "--log-level-file",
+        "debug",
     ]
     results_file = target / ("sources.json" if "freshness" in command else "run_results.json")
     results_file.unlink(missing_ok=True)  # the folder is kept: never read a previous run's
@@ -286,10 +292,18 @@ def failure_line(outcome: DbtOutcome, samples: dict[str, str] | None = None) -> 
 
 
 def keep_artifacts(lake: Lake, run_id: str, work: Path) -> None:
-    for name in ARTIFACTS:
-        path = work / "target" / name
-        if path.exists():
-            lake.write_text(run_key(run_id, f"artifacts/{name}"), path.read_text(encoding="utf-8"))
+    """Copy dbt's artifacts next to the run's Parquet; a lake that refuses them (full, denied)
+    is a WARNING here: the build's own outcome is what the run reports."""
+    try:
+        for name in ARTIFACTS:
+            path = work / "target" / name
+            if path.exists():
+                text = path.read_text(encoding="utf-8")
+                lake.write_text(run_key(run_id, f"artifacts/{name}"), text)
+    except OSError as exc:
+        log.warning("silver could not keep dbt's artifacts in the lake: %s", os_error_line(exc))
+    except UserError as exc:
+        log.warning("silver could not keep dbt's artifacts in the lake: %s", exc)
 
 
 def published_counts(settings: Settings, uri: str, quarantine_uri: str) -> dict[str, int]:
