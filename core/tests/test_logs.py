@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -110,3 +111,70 @@ def test_progress_logs_running_counts_and_a_last_line(caplog, monkeypatch):
         "rows: 6 (1/s)",
         "rows: 6 done in 12.0s (0/s)",
     ]
+
+
+def _run(program: str, tmp_path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MAKERATES_DEBUG_LOG": str(tmp_path / "debug.log")}
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def test_a_library_traceback_reaches_the_debug_log_not_the_screen(tmp_path):
+    program = (
+        "import logging\n"
+        "from makerates_core.logs import setup_logging\n"
+        "log = setup_logging('test')\n"
+        "try:\n"
+        "    raise ValueError('deep inside')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('dlt').warning('Job retried with message Traceback', exc_info=True)\n"
+        "log.info('ours\\nsecond line')\n"
+    )
+    done = _run(program, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.endswith(" test INFO ours\n") and done.stderr.count("\n") == 1
+    debug = (tmp_path / "debug.log").read_text()
+    assert "Job retried" in debug and "ValueError: deep inside" in debug and "second line" in debug
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "line"),
+    [
+        (
+            "OSError(errno.ENOSPC, 'No space left on device', '/lake/x.parquet')",
+            3,
+            "error: No space left on device: /lake/x.parquet; the disk is full: free space there "
+            "(or point LAKE_URL / HOT_STORE elsewhere), then re-run",
+        ),
+        (
+            "PermissionError(errno.EACCES, 'Permission denied', '/lake')",
+            3,
+            "error: Permission denied: /lake; permission denied: check that path's owner and "
+            "mode, then re-run",
+        ),
+        (
+            "KeyError('boom')",
+            70,
+            "error: unexpected KeyError: 'boom'; the traceback is in {log}; re-run, and report "
+            "it if it persists",
+        ),
+    ],
+    ids=["disk-full", "permission-denied", "a-bug"],
+)
+def test_every_failure_is_one_line_and_an_exit_code(tmp_path, raised, code, line):
+    program = (
+        "import errno, sys\n"
+        "from makerates_core.errors import one_line_errors\n"
+        "from makerates_core.logs import setup_logging\n"
+        "@one_line_errors\n"
+        "def main():\n"
+        "    setup_logging('test')\n"
+        f"    raise {raised}\n"
+        "sys.exit(main())\n"
+    )
+    done = _run(program, tmp_path)
+    assert done.returncode == code
+    assert done.stderr == line.format(log=tmp_path / "debug.log") + "\n"
+    if code == 70:
+        assert "Traceback" in (tmp_path / "debug.log").read_text()

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from chaos_helpers import (
+    BASE_DAY,
     ECB,
     ECB_XML,
     FUTURE,
@@ -140,3 +141,27 @@ def test_duplicated_dates(lake, sources, reference, chaos_report):
     assert sources.requests[0].fault == "rewrite"
     check_converged(lake, reference, chaos_report)
     chaos_report.see("exit 0, one row per (day, currency), converged")
+
+
+@pytest.mark.fault(
+    "a backfill up to the newest day, then the daily run",
+    "the daily run asks only the ECB's daily document and loads nothing again; converges",
+)
+def test_daily_run_after_a_backfill_reads_only_what_is_new(lake, sources, reference, chaos_report):
+    backfill = attempt(lake, "backfill", BASE_DAY, NEW_DAY)
+    assert backfill.failed_stage is None, backfill.failure.stderr[-2000:]
+    sources.requests.clear()
+    daily = attempt(lake)
+    assert daily.failed_stage is None, daily.failure.stderr[-2000:]
+    ecb = daily.results["bronze"].outputs["sources"]["ecb"]
+    frankfurter = daily.results["bronze"].outputs["sources"]["frankfurter"]
+    asked = [r.path for r in sources.requests]
+    chaos_report.see(
+        f"daily after the backfill: ECB {ecb['document']} ({ecb['rows_loaded']} rows), "
+        f"Frankfurter {frankfurter['document']} ({frankfurter['rows_loaded']} rows)"
+    )
+    assert ecb["document"] == "eurofxref-daily.xml" and ecb["rows_loaded"] == 0, asked
+    assert (
+        frankfurter["document"].startswith(f"/v1/{NEW_DAY}..") and frankfurter["rows_loaded"] == 0
+    )
+    check_converged(lake, reference, chaos_report)
