@@ -68,7 +68,12 @@ lint:
     uv run --locked ruff check .
     uv run --locked ruff format --check .
 
-# The whole test suite: lint, artifact checks, unit, contract and integration tests
+# A first check in a few minutes: lint, artifact checks, unit and contract tests (no integration, no chaos)
+test-quick: lint
+    if [ -f ops/check-artifacts.sh ]; then bash ops/check-artifacts.sh; fi
+    uv run --locked pytest -n auto core/tests stages/bronze/tests stages/silver/tests stages/gold/tests tests/contract
+
+# The whole test suite: lint, artifact checks, unit, contract, integration and chaos tests
 test: lint
     if [ -f ops/check-artifacts.sh ]; then bash ops/check-artifacts.sh; fi
     uv run --locked pytest -n auto

@@ -22,14 +22,16 @@ secrets() {
   step "detect-secrets (tracked files, .secrets.baseline)"
   # The hook rewrites a baseline whose line numbers moved (exit 3): give it a copy, so only a
   # new secret (exit 1) fails. Reviewed false positives live in the baseline; refresh it with
-  # `uv run detect-secrets scan --baseline .secrets.baseline $(git ls-files)`.
-  local baseline files rc=0
+  # `uv run detect-secrets scan --baseline .secrets.baseline $(git ls-files)`. Its output (the
+  # copy's "Please `git add`" note on exit 3) is shown only when it found something.
+  local baseline files output rc=0
   baseline=$(mktemp)
   cp .secrets.baseline "$baseline"
   mapfile -d '' files < <(git ls-files -z | grep -zv '^\.secrets\.baseline$')
-  run detect-secrets-hook --baseline "$baseline" "${files[@]}" || rc=$?
+  output=$(run detect-secrets-hook --baseline "$baseline" "${files[@]}" 2>&1) || rc=$?
   rm -f "$baseline"
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+    printf '%s\n' "$output"
     echo "error: detect-secrets found a credential (above); remove it, or mark a false positive" \
       "with '# pragma: allowlist secret' and say why" >&2
     return 1

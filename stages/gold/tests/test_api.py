@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -103,27 +104,41 @@ def test_currencies(api):
 
 
 @pytest.mark.parametrize(
-    ("path", "params", "status"),
+    ("path", "params", "status", "named"),
     [
-        ("/v1/latest", {"from": "XYZ"}, 404),
-        ("/v1/latest", {"to": "XYZ"}, 404),
-        ("/v1/1999-01-01", {}, 404),
-        ("/v1/1998-01-01..1998-02-01", {}, 404),
-        ("/v1/not-a-date", {}, 404),
-        ("/v1/latest", {"amount": "0"}, 422),
-        ("/v1/latest", {"amount": "-3"}, 422),
-        ("/v1/latest", {"amount": "abc"}, 422),
-        ("/v1/latest", {"from": "USD", "to": "USD"}, 422),
-        ("/v1/2024-03-15", {"base": "GBP", "symbols": "GBP"}, 422),
+        ("/v1/latest", {"from": "XYZ"}, 404, "XYZ"),
+        ("/v1/latest", {"to": "XYZ"}, 404, "XYZ"),
+        ("/v1/latest", {"to": "USD,X1"}, 404, "X1"),
+        ("/v1/1999-01-01", {}, 404, "1999-01-04"),
+        ("/v1/1998-01-01..1998-02-01", {}, 404, "1998-01-01"),
+        ("/v1/2024-03-20..2024-03-10", {}, 404, "after its end"),
+        ("/v1/not-a-date", {}, 404, "YYYY-MM-DD"),
+        ("/v1/latest", {"amount": "0"}, 422, "'0'"),
+        ("/v1/latest", {"amount": "-3"}, 422, "'-3'"),
+        ("/v1/latest", {"amount": "abc"}, 422, "'abc'"),
+        ("/v1/latest", {"amount": "NaN"}, 422, "'NaN'"),
+        ("/v1/latest", {"amount": "Infinity"}, 422, "'Infinity'"),
+        ("/v1/latest", {"amount": "1e50"}, 422, "1,000,000,000,000,000"),
+        ("/v1/latest", {"amount": "1e-400"}, 422, "0.0001"),
+        ("/v1/latest", {"amount": "9" * 65}, 422, "64 characters"),
+        ("/v1/latest", {"from": "USD", "to": "USD"}, 422, "differ"),
+        ("/v1/2024-03-15", {"base": "GBP", "symbols": "GBP"}, 422, "differ"),
     ],
 )
-def test_errors(api, path, params, status):
+def test_errors(api, path, params, status, named):
+    """Every problem is a 4xx whose message says what was wrong (Frankfurter: "not found")."""
     response = api.get(path, params=params)
     assert response.status_code == status
-    if status == 404:
-        assert response.json() == {"message": "not found"}
-    else:
-        assert "message" in response.json()
+    message = response.json()["message"]
+    assert named in message
+    assert message.startswith("not found: ") == (status == 404)
+
+
+def test_the_largest_amount_is_converted_exactly(api):
+    """A quadrillion euros in yen: every digit of amount * rate, rounded as documented."""
+    body = api.get("/v1/2024-03-15", params={"amount": "1e15", "to": "JPY"}).json()
+    day = api.get("/v1/2024-03-15", params={"to": "JPY"}).json()
+    assert body["rates"]["JPY"] == int(Decimal(repr(day["rates"]["JPY"])) * 10**15)
 
 
 def test_cache_headers_and_conditional_get(api):
@@ -175,3 +190,21 @@ def test_makerates_serve_answers_over_http(deployment, q1_2024):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_their_assets_from_the_api_itself(api, page):
+    """No CDN: every script and stylesheet a docs page names is served by the API."""
+    html = api.get(page).text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        response = api.get(asset)
+        assert response.status_code == 200 and len(response.content) > 10_000, asset
+
+
+def test_the_root_names_the_versions_and_the_docs(api):
+    body = api.get("/").json()
+    assert body["versions"] == {"v1": "/v1/latest"}
+    assert api.get(body["versions"]["v1"]).status_code == 200
+    assert all(api.get(path).status_code == 200 for path in body["docs"].values())

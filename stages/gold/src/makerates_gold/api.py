@@ -11,6 +11,11 @@ a cross rate is ONE Decimal division at reads.CROSS_PRECISION digits, multiplied
 and only then rounded for display, with Frankfurter's own display rule (its `Roundable`:
 decimal places by magnitude, not significant digits): > 5000 → integer, > 80 → 2 places,
 > 20 → 3, > 1 → 4, > 0.0001 → 5, else 6; half-even, on the exact Decimal.
+
+Errors: 404 `{"message": "not found: <what>"}` naming the currency, date or range, and 422 for
+bad parameters (an `amount` outside MIN_AMOUNT..MAX_AMOUNT included), never a 5xx for a
+request's own fault. `/` lists the versions and the docs; `/docs` and `/redoc` serve their
+scripts from the installed `fastapi-offline` package, so they work without a CDN.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
@@ -36,10 +42,17 @@ PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
 # Rates in the answer that are not the ECB's, "AED=exchangerate_api,…"; a header, so that
 # the body keeps Frankfurter's shape.
 SOURCES_HEADER = "X-Rate-Sources"
+# The amounts converted (422 outside): up to a quadrillion, so that amount * rate stays within
+# the display rounding's digits; down to a ten-thousandth of a unit.
+MIN_AMOUNT, MAX_AMOUNT = Decimal("0.0001"), Decimal(10) ** 15
 
 
 class NotFound(Exception):
-    pass
+    """A 404 whose message names what was not found (Frankfurter says only "not found")."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.message = f"not found: {what}"
 
 
 class Unprocessable(Exception):
@@ -75,24 +88,37 @@ def rate_params(
     """Frankfurter's query parameters: `from` (alias `base`), `to` (alias `symbols`), `amount`."""
     code = (from_ or base or PIVOT).strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise NotFound
+        raise NotFound(f"currency {code!r}: a base is a 3-letter ISO 4217 code, e.g. USD")
     wanted = to or symbols
     quotes = None
     if wanted:
         quotes = [c.strip().upper() for c in wanted.split(",") if c.strip()]
-        if any(len(c) != 3 or not c.isalpha() for c in quotes):
-            raise NotFound
+        bad = [c for c in quotes if len(c) != 3 or not c.isalpha()]
+        if bad:
+            raise NotFound(f"currency {bad[0]!r}: quotes are 3-letter ISO 4217 codes, e.g. JPY")
     if quotes == [code]:
         raise Unprocessable("base and symbols must differ")
     value = Decimal(1)
     if amount is not None:
-        try:
-            value = Decimal(amount)
-        except InvalidOperation:
-            raise Unprocessable("amount must be a positive number") from None
-        if not value.is_finite() or value <= 0:
-            raise Unprocessable("amount must be a positive number")
+        value = _amount(amount)
     return Params(base=code, quotes=quotes, amount=value)
+
+
+def _amount(text: str) -> Decimal:
+    """The `amount` parameter, exact: a positive number from MIN_AMOUNT to MAX_AMOUNT, so that
+    every converted value keeps its digits in the display rounding (beyond it: 422)."""
+    if len(text) > 64:
+        raise Unprocessable("amount is longer than 64 characters; send a plain decimal number")
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise Unprocessable(f"amount {text!r} is not a number; send e.g. 250 or 99.95") from None
+    if not value.is_finite() or not MIN_AMOUNT <= value <= MAX_AMOUNT:
+        raise Unprocessable(
+            f"amount {text!r} is out of range: send a positive number from {MIN_AMOUNT} to "
+            f"{MAX_AMOUNT:,}"
+        )
+    return value
 
 
 def _rebase(rates: dict[str, Decimal], params: Params) -> dict[str, int | float] | None:
@@ -113,17 +139,22 @@ def _day(spec: str) -> date:
     try:
         day = date.fromisoformat(spec)
     except ValueError:
-        raise NotFound from None
+        raise NotFound(f"date {spec[:40]!r}: dates are YYYY-MM-DD") from None
     if day < reads.FIRST_DAY:
-        raise NotFound
+        raise NotFound(f"date {spec}: the ECB's rates start on {reads.FIRST_DAY}")
     return min(day, reads.today())
+
+
+def _unpublished(params: Params, when: str) -> str:
+    wanted = ",".join(params.quotes) if params.quotes else "any currency"
+    return f"no rate of {params.base} to {wanted} for {when} in the hot tier"
 
 
 def create_app(settings: Settings | None = None, store: HotStore | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     store = store or open_store(settings)
     table = table_name(settings, "rates")
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from packaged assets: they work offline
         title="makerates",
         version="1",
         description="ECB reference rates from the makerates hot tier, Frankfurter v1 compatible. "
@@ -132,7 +163,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"message": "not found"}, status_code=404)
+        return JSONResponse({"message": exc.message}, status_code=404)
 
     @app.exception_handler(Unprocessable)
     async def unprocessable(request: Request, exc: Unprocessable) -> JSONResponse:
@@ -160,7 +191,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
     def single(request: Request, found: reads.DayRates, params: Params, max_age: int) -> Response:
         rates = _rebase(found.rates, params)
         if rates is None:
-            raise NotFound
+            raise NotFound(_unpublished(params, found.day))
         body = {
             "amount": float(params.amount),
             "base": params.base,
@@ -168,6 +199,15 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
             "rates": rates,
         }
         return respond(request, body, max_age, found.source_of([params.base, *rates]))
+
+    @app.get("/", summary="the API's versions and where to read about them")
+    def root(request: Request) -> Response:
+        body = {
+            "name": "makerates",
+            "versions": {"v1": "/v1/latest"},
+            "docs": {"openapi": "/openapi.json", "swagger": "/docs", "redoc": "/redoc"},
+        }
+        return respond(request, body, LATEST_MAX_AGE)
 
     @app.get("/v1/latest", summary="the newest ECB publication")
     def latest(request: Request, params: Annotated[Params, Depends(rate_params)]) -> Response:
@@ -196,7 +236,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         start = _day(first)
         end = _day(last) if last else reads.today()
         if start > end:
-            raise NotFound
+            raise NotFound(f"range {spec}: its start is after its end")
         series: dict[str, dict[str, int | float]] = {}
         sources: dict[str, str] = {}
         items = store.query(
@@ -210,7 +250,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
                 found = item.get("src", {})
                 sources.update((c, found[c]) for c in [params.base, *rates] if c in found)
         if not series:
-            raise NotFound
+            raise NotFound(_unpublished(params, spec))
         body = {
             "amount": float(params.amount),
             "base": params.base,
