@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from datetime import UTC, date, datetime
 
 import pytest
@@ -220,3 +221,23 @@ def test_the_help_documents_the_sources_and_exit_codes(capsys):
     text = capsys.readouterr().out
     for words in ("SOURCES", "exchangerate_api", "missing_sources", "3  every enabled source"):
         assert words in text
+
+
+def test_no_network_is_one_short_line_per_source_and_a_pointer_to_the_mirror(
+    env, monkeypatch, capsys
+):
+    with socket.socket() as probe:  # a port nothing listens on: every connect is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for key in ("ECB", "FRANKFURTER", "EXCHANGERATE_API"):
+        monkeypatch.setenv(f"{key}_BASE_URL", f"http://127.0.0.1:{port}/{key.lower()}")
+    assert main(["run"]) == 3
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if " ERROR " in line]
+    assert len(failed) == 3 and all(len(line) < 260 for line in failed), failed
+    assert all(": connection refused; check " in line for line in failed), failed
+    (line,) = error_lines(err)
+    assert line.endswith(
+        "; no network? `uv run just ecb-mirror` serves every source on this machine and prints "
+        "the <KEY>_BASE_URL settings to export"
+    )

@@ -13,7 +13,7 @@ from makerates_core.logs import setup_logging
 from makerates_core.settings import Settings
 
 from makerates_bronze.dates import backfill_range
-from makerates_bronze.pipeline import load_all
+from makerates_bronze.pipeline import Outcome, load_all
 
 EPILOG = """\
 sources (SOURCES, a comma list; default all of them, from the registry
@@ -36,6 +36,16 @@ def _sources() -> str:
         f"  {p.key:<17} {p.name} ({p.kind}, per {p.pivot_currency}; {p.base_url_setting})"
         + ("" if p.history else ", latest only: a backfill skips it")
         for p in providers.registry()
+    )
+
+
+def _offline(outcome: Outcome) -> str:
+    """A pointer to the offline mirror when sources did not answer at all (no network)."""
+    if not outcome.unreachable:
+        return ""
+    return (
+        "; no network? `uv run just ecb-mirror` serves every source on this machine and prints "
+        "the <KEY>_BASE_URL settings to export"
     )
 
 
@@ -88,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         run.counts.update({f"rows_loaded_{n}": r.rows_loaded for n, r in outcome.loaded.items()})
         run.outputs = outcome.outputs()
         if not outcome.usable:
-            raise UpstreamError(f"{outcome.summary()}; re-run when the sources are back")
+            raise UpstreamError(
+                f"{outcome.summary()}; re-run when the sources are back{_offline(outcome)}"
+            )
         if outcome.failed:
             log.warning(
                 "bronze: %s; re-run when the source is back (the ECB or its backup loaded, "

@@ -462,6 +462,7 @@ class Outcome:
     loaded: dict[str, LoadResult] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # source: its one-line error
     skipped: dict[str, str] = field(default_factory=dict)  # source: why
+    unreachable: list[str] = field(default_factory=list)  # failed without any answer
 
     @property
     def rows_loaded(self) -> int:
@@ -528,6 +529,8 @@ def load_all(
             raise
         except UserError as exc:
             outcome.failed[name] = str(exc).splitlines()[0]
+            if isinstance(exc, upstream.Unreachable):
+                outcome.unreachable.append(name)
             log.error("%s failed: %s", name, outcome.failed[name])
             continue
         outcome.loaded[name] = result

@@ -24,7 +24,14 @@ from typing import Any
 from dlt.sources.helpers.requests import Client
 from makerates_core.errors import UpstreamError
 from makerates_core.settings import Settings
-from requests import HTTPError, RequestException, Response
+from requests import (
+    ConnectionError,
+    ConnectTimeout,
+    HTTPError,
+    RequestException,
+    Response,
+    Timeout,
+)
 from requests import Session as RequestsSession
 
 ATTEMPTS = 3
@@ -59,6 +66,28 @@ def too_large(url: str, limit_setting: str, limit: int, what: str, setting: str)
         f"{url} is larger than {limit_setting}={limit} bytes ({what}); nothing of it was "
         f"loaded; check {setting}, or raise {limit_setting} if the document is genuine"
     )
+
+
+class Unreachable(UpstreamError):
+    """The source did not answer at all (no route, no name, refused, timed out)."""
+
+
+def short_reason(exc: RequestException) -> str:
+    """What went wrong, in a few words: urllib3's own text runs to a thousand characters."""
+    text = str(exc)
+    if isinstance(exc, ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, Timeout):
+        return "Read timed out"
+    if isinstance(exc, ConnectionError):
+        if "NameResolutionError" in text or "Name or service not known" in text:
+            return "the host name does not resolve"
+        if "Connection refused" in text:
+            return "connection refused"
+        if "Network is unreachable" in text or "No route to host" in text:
+            return "the network is unreachable"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
 
 
 class JitteredClient(Client):
@@ -117,8 +146,9 @@ def _fetch(url: str, limits: Limits, setting: str, attempts: int, until: float, 
         if response is not None:
             reason = f"HTTP {response.status_code} {response.reason}"
         else:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        out["error"] = UpstreamError(
+            reason = short_reason(exc)
+        kind = Unreachable if isinstance(exc, ConnectionError | Timeout) else UpstreamError
+        out["error"] = kind(
             f"cannot fetch {url}: {reason}; check {setting} and the network, or retry later"
         )
     except UpstreamError as exc:
