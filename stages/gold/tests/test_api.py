@@ -162,7 +162,8 @@ def test_openapi_document(api):
     assert {"from", "base", "to", "symbols", "amount"} <= names
 
 
-def test_makerates_serve_answers_over_http(deployment, q1_2024):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_makerates_serve_answers_over_http(deployment, q1_2024, workers):
     import subprocess
     import sys
     from pathlib import Path
@@ -170,8 +171,9 @@ def test_makerates_serve_answers_over_http(deployment, q1_2024):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    program = str(Path(sys.executable).parent / "makerates")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "makerates"), "serve", "--port", str(port)],
+        [program, "serve", "--port", str(port), "--workers", workers],
         env=deployment.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

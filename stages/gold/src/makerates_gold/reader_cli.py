@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from decimal import Decimal
 
-from makerates_core.errors import one_line_errors
+from makerates_core.errors import UserError, one_line_errors
 from makerates_core.events import recent_runs
 from makerates_core.hotstore import open_store, table_name
 from makerates_core.settings import Settings
@@ -94,6 +94,9 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes answering (default 1; one per core)"
+    )
     serve.set_defaults(handler=cmd_serve)
     return top
 
@@ -232,11 +235,20 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    """uvicorn over `create_app`, called by each worker process (which reads the same
+    environment as `settings` was read from)."""
     import uvicorn
 
-    from makerates_gold.api import create_app
-
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers < 1:
+        raise UserError(f"--workers {args.workers}: give 1 or more processes")
+    uvicorn.run(
+        "makerates_gold.api:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
 
 
 @one_line_errors
