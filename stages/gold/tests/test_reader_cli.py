@@ -72,9 +72,31 @@ def test_convert_command(deployment, q1_2024, exact):
         "2024-03-15",
         "2024-03-16",
     )
+    assert answer["rounding"] == "none: exact decimals"
     text = deployment.run("makerates", "convert", "100", "EUR", "USD", "--date", "2024-03-15")
     assert text.returncode == 0, text.stderr
-    assert text.stdout.startswith("100 EUR = 108.9200 USD on 2024-03-15")
+    assert text.stdout.startswith("100 EUR = 108.92 USD on 2024-03-15 (rate 1.0892, ")
+
+
+@pytest.mark.parametrize(
+    ("amount", "base", "quote", "digits"),
+    [("250000", "USD", "JPY", 0), ("1234567.891", "JPY", "GBP", 2), ("0.5", "EUR", "HUF", 2)],
+)
+def test_convert_shows_money_as_money(deployment, q1_2024, exact, amount, base, quote, digits):
+    """Rounded half-even to the quote's ISO 4217 minor unit, with thousands separators; the
+    rate to six significant digits."""
+    friday = q1_2024["2024-03-15"]
+    done = deployment.run("makerates", "convert", amount, base, quote, "--date", "2024-03-15")
+    assert done.returncode == 0, done.stderr
+    with localcontext() as ctx:
+        ctx.prec = 50
+        rate = exact(friday[quote], friday[base]) if base != "EUR" else Decimal(friday[quote])
+        result = (Decimal(amount) * rate).quantize(Decimal(1).scaleb(-digits))
+    shown = done.stdout.split(" = ")[1].split(f" {quote} ")[0]
+    assert shown == f"{result:,f}"
+    with localcontext() as ctx:
+        ctx.prec = 6
+        assert f"(rate {+rate:f}, " in done.stdout
 
 
 def test_history_command(deployment, q1_2024):

@@ -163,20 +163,15 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
     answer = reads.rate(store, table_name(settings, "rates"), args.base, args.quote, day)
     result = reads.convert(amount, answer)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "amount": reads.decimal_text(amount),
-                    **answer.as_json(),
-                    "result": reads.decimal_text(result),
-                }
-            )
-        )
+        body = {"amount": reads.decimal_text(amount), **answer.as_json()}
+        body.update(result=reads.decimal_text(result), rounding="none: exact decimals")
+        print(json.dumps(body))
         return
+    minor = reads.minor_units(store, table_name(settings, "rates")).get(answer.quote)
     print(
-        f"{reads.decimal_text(amount)} {answer.base} = {reads.decimal_text(result)} "
-        f"{answer.quote} on {answer.date} (rate {reads.decimal_text(answer.rate)}, "
-        f"{_rates_of(answer)})"
+        f"{format(amount, ',f')} {answer.base} = {reads.money(result, minor)} {answer.quote} "
+        f"on {answer.date} (rate {reads.rate_text(answer.rate)}, {_rates_of(answer)}; "
+        "rounded to the currency's minor unit, --json for the exact values)"
     )
 
 

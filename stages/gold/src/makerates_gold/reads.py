@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
@@ -63,6 +63,25 @@ class RateAnswer:
 def decimal_text(value: Decimal) -> str:
     """A Decimal as plain digits, never in exponent notation (Decimal('1E+2') → '100')."""
     return format(value, "f")
+
+
+RATE_DIGITS = 6  # significant digits of a rate shown to people (JSON keeps every digit)
+
+
+def money(value: Decimal, minor_units: int | None) -> str:
+    """An amount as people read money: rounded half-even to the currency's minor unit (ISO
+    4217's exponent: JPY 0, USD 2, KWD 3) with thousands separators; a currency without one
+    (gold, XDR) keeps RATE_DIGITS significant digits."""
+    if minor_units is None:
+        return rate_text(value)
+    return format(value.quantize(Decimal(1).scaleb(-minor_units), ROUND_HALF_EVEN), ",f")
+
+
+def rate_text(value: Decimal) -> str:
+    """A rate for people: RATE_DIGITS significant digits, half-even, never in exponent form."""
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = RATE_DIGITS, ROUND_HALF_EVEN
+        return decimal_text(+value)
 
 
 def today() -> date:
@@ -119,6 +138,16 @@ def currency_names(store: HotStore, table: str) -> dict[str, str]:
     names = {code: span.get("name", code) for code, span in item["currencies"].items()}
     names[PIVOT] = item.get("pivot", {}).get("name", PIVOT)
     return names
+
+
+def minor_units(store: HotStore, table: str) -> dict[str, int]:
+    """code → ISO 4217 minor units of every served currency that has them, the pivot's too
+    (one GetItem)."""
+    item = store.get_item(table, META_PK, CURRENCIES_SK)
+    if item is None:
+        raise _empty(store, table)
+    spans = {**item["currencies"], PIVOT: item.get("pivot", {})}
+    return {code: int(s["minor_units"]) for code, s in spans.items() if "minor_units" in s}
 
 
 def providers(store: HotStore, table: str) -> list[dict]:
