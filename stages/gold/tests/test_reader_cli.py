@@ -52,7 +52,10 @@ def test_history_errors(deployment, q1_2024):
         reads.history(store, table, "XYZ", "USD", date(2024, 3, 1), date(2024, 3, 8))
     with pytest.raises(UserError, match="after"):
         reads.history(store, table, "USD", "JPY", date(2024, 3, 8), date(2024, 3, 1))
-    with pytest.raises(UserError, match="no USD/JPY rate was published between"):
+    with pytest.raises(
+        UserError,
+        match=r"the hot tier has no USD/JPY rate between .*; if the sources published some, load them with `just backfill ",
+    ):
         reads.history(store, table, "USD", "JPY", date(2024, 6, 1), date(2024, 6, 8))
 
 
@@ -159,6 +162,8 @@ def test_runs_command_on_an_empty_store(deployment):
         ("convert", "-5", "USD", "JPY"),
         ("convert", "ten", "USD", "JPY"),
         ("convert", "10", "USD", "XYZ"),
+        ("convert", "10", "USD", "JPY", "--date", ""),
+        ("rate", "USD", "JPY", "--date", ""),
         ("history", "USD", "XYZ", "--from", "2024-03-01", "--to", "2024-03-08"),
         ("history", "USD", "JPY", "--from", "1998-03-01", "--to", "2024-03-08"),
         ("history", "USD", "JPY", "--from", "2024-03-08", "--to", "2024-03-01"),

@@ -54,6 +54,9 @@ def parser() -> argparse.ArgumentParser:
     convert = commands.add_parser(
         "convert",
         help="how many QUOTE an AMOUNT of BASE buys on a day (default: the latest publication)",
+        description="How many QUOTE an AMOUNT of BASE buys. Shown as money: rounded half-even "
+        "to QUOTE's ISO 4217 minor unit (JPY 0 digits, USD 2, KWD 3) with thousands separators, "
+        f"the rate to {reads.RATE_DIGITS} significant digits; --json gives every digit, exact.",
     )
     convert.add_argument("amount", metavar="AMOUNT", help="a positive decimal, e.g. 100 or 12.50")
     convert.add_argument("base", metavar="BASE")
@@ -102,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
-    day: date | None = reads.parse_day(args.day) if args.day else None
+    day: date | None = reads.parse_day(args.day) if args.day is not None else None
     store = open_store(settings)
     answer = reads.rate(store, table_name(settings, "rates"), args.base, args.quote, day)
     if args.json:
@@ -158,7 +161,7 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
     amount = reads.parse_amount(args.amount)
-    day: date | None = reads.parse_day(args.day) if args.day else None
+    day: date | None = reads.parse_day(args.day) if args.day is not None else None
     store = open_store(settings)
     answer = reads.rate(store, table_name(settings, "rates"), args.base, args.quote, day)
     result = reads.convert(amount, answer)
@@ -170,8 +173,7 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
     minor = reads.minor_units(store, table_name(settings, "rates")).get(answer.quote)
     print(
         f"{format(amount, ',f')} {answer.base} = {reads.money(result, minor)} {answer.quote} "
-        f"on {answer.date} (rate {reads.rate_text(answer.rate)}, {_rates_of(answer)}; "
-        "rounded to the currency's minor unit, --json for the exact values)"
+        f"on {answer.date} (rate {reads.rate_text(answer.rate)}, {_rates_of(answer)})"
     )
 
 

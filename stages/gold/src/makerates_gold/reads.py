@@ -240,19 +240,22 @@ def rate(
             raise UserError(
                 f"unknown currency '{code}'; `makerates currencies` lists the known ones"
             )
-    asked = day.isoformat() if day else "the latest publication"
+    asked = day or today()
     missing = [c for c in (base, quote) if c != PIVOT]
     spans = ", ".join(f"{c} {known[c]['first']}..{known[c]['last']}" for c in missing)
+    since = asked - timedelta(days=LOOKBACK_DAYS)
     raise UserError(
-        f"no {base}/{quote} rate was published in the {LOOKBACK_DAYS} days up to {asked} "
-        f"(published: {spans}); ask for a day within those spans"
+        f"the hot tier has no {base}/{quote} rate in the {LOOKBACK_DAYS} days up to {asked} "
+        f"(it holds {spans}); if the sources published one, load it with "
+        f"`just backfill {since} {asked}`, or ask for another day"
     )
 
 
 def _empty(store: HotStore, table: str) -> UserError:
     return UserError(
-        f"no rates in table {table} of {store.describe()}; run `makerates-gold sync` first "
-        "(or check HOT_STORE / DYNAMODB_ENDPOINT_URL / TABLE_PREFIX)"
+        f"no rates in table {table} of {store.describe()}; run `just pipeline` first (the "
+        "last INITIAL_LOOKBACK_DAYS days; `just backfill START END` for older ones), or check "
+        "HOT_STORE / DYNAMODB_ENDPOINT_URL / TABLE_PREFIX"
     )
 
 
@@ -339,7 +342,10 @@ def history(store: HotStore, table: str, base: str, quote: str, start: date, end
                 raise UserError(
                     f"unknown currency '{code}'; `makerates currencies` lists the known ones"
                 )
-        raise UserError(f"no {base}/{quote} rate was published between {start} and {end}")
+        raise UserError(
+            f"the hot tier has no {base}/{quote} rate between {start} and {end}; if the "
+            f"sources published some, load them with `just backfill {start} {end}`"
+        )
     return Series(base=base, quote=quote, start=start, end=end, points=points, before=before)
 
 
