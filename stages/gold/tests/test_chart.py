@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import date
 
+import pytest
 from makerates_gold import reads
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -85,3 +86,23 @@ def test_without_matplotlib_the_error_says_what_to_install(deployment, q1_2024, 
         "error: charts need matplotlib; install it with `pip install 'makerates-gold[chart]'`"
     ]
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"), [("usd-jpy.svg", b"<?xml"), ("usd-jpy.PDF", b"%PDF")], ids=["svg", "pdf"]
+)
+def test_the_file_extension_chooses_the_format(deployment, q1_2024, tmp_path, name, magic):
+    target = tmp_path / name
+    args = ("chart", "USD", "JPY", "--from", "2024-03-01", "--to", "2024-03-31", "-o")
+    done = deployment.run("makerates", *args, str(target))
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes().startswith(magic)
+
+
+def test_an_unknown_extension_is_one_line_and_writes_nothing(deployment, q1_2024, tmp_path):
+    target = tmp_path / "usd-jpy.jpg"
+    args = ("chart", "USD", "JPY", "--from", "2024-03-01", "--to", "2024-03-31", "-o")
+    done = deployment.run("makerates", *args, str(target))
+    assert done.returncode == 2
+    assert done.stderr == f"error: cannot draw {target}: give a file ending in .png, .svg, .pdf\n"
+    assert not target.exists()

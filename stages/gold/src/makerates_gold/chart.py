@@ -1,4 +1,5 @@
-"""`makerates chart`: BASE→QUOTE over calendar days as a PNG (matplotlib, Agg backend).
+"""`makerates chart`: BASE→QUOTE over calendar days as a PNG, SVG or PDF, chosen by the
+output's extension (matplotlib, Agg backend).
 
 A step line over every calendar day; publication days are filled markers, days that carry
 the previous publication forward (weekends, holidays) are hollow markers on a shaded band.
@@ -28,7 +29,21 @@ def _pyplot():
     return plt
 
 
+FORMATS = ("png", "svg", "pdf")
+
+
+def chart_format(output: str) -> str:
+    """The file format of `output`, from its extension; a UserError for any other."""
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UserError(
+            f"cannot draw {output}: give a file ending in {', '.join('.' + f for f in FORMATS)}"
+        )
+    return suffix
+
+
 def draw(series: Series, output: str) -> Path:
+    fmt = chart_format(output)
     plt = _pyplot()
     days = [(d, p, carried) for d, p, carried in series.calendar() if p is not None]
     path = Path(output)
@@ -69,7 +84,7 @@ def draw(series: Series, output: str) -> Path:
         fig.autofmt_xdate()
         fig.tight_layout()
         try:
-            fig.savefig(path, format="png")
+            fig.savefig(path, format=fmt)
         except OSError as exc:
             raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     finally:

@@ -78,7 +78,13 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--json", action="store_true", help="one JSON object")
             sub.set_defaults(handler=cmd_history)
         else:
-            sub.add_argument("-o", "--output", required=True, metavar="FILE.png")
+            sub.add_argument(
+                "-o",
+                "--output",
+                required=True,
+                metavar="FILE",
+                help="FILE.png, FILE.svg or FILE.pdf: the extension chooses the format",
+            )
             sub.set_defaults(handler=cmd_chart)
 
     listed = commands.add_parser(
