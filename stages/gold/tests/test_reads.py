@@ -145,7 +145,13 @@ def test_rate_command_json_is_one_object(deployment, q1_2024, exact):
     text = deployment.run("makerates", "rate", "EUR", "USD", "--date", "2024-03-16")
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("1 EUR = 1.0892 USD on 2024-03-16")
-    assert "2024-03-15" in text.stdout
+    assert "2024-03-15" in text.stdout and "stale" not in text.stdout  # a day asked for
+
+    latest = deployment.run("makerates", "rate", "EUR", "USD")  # the store ends 2024-03-28
+    age = (reads.today() - date(2024, 3, 28)).days
+    assert latest.stdout.rstrip().endswith(
+        f"; stale: the newest rate is {age} days old, run `just pipeline` to load newer ones"
+    )
 
     listing = deployment.run("makerates", "currencies", "--json")
     assert json.loads(listing.stdout)["JPY"] == {  # named by silver's ISO 4217 seed

@@ -122,8 +122,16 @@ def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
         note = f"from the {note}, the latest published on or before it"
     print(
         f"1 {answer.base} = {reads.decimal_text(answer.rate)} {answer.quote} "
-        f"on {answer.date} ({note})"
+        f"on {answer.date} ({note}){_stale(answer) if day is None else ''}"
     )
+
+
+def _stale(answer: reads.RateAnswer) -> str:
+    """A warning when "the latest" is older than a long weekend: the pipeline has not run."""
+    age = (reads.today() - date.fromisoformat(answer.rate_date)).days
+    if age <= reads.STALE_AFTER_DAYS:
+        return ""
+    return f"; stale: the newest rate is {age} days old, run `just pipeline` to load newer ones"
 
 
 def _rates_of(answer: reads.RateAnswer) -> str:

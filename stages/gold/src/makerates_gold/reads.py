@@ -65,6 +65,8 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
+# "The latest" older than this is called stale: the ECB's longest gap (Easter) is 4 days.
+STALE_AFTER_DAYS = 4
 RATE_DIGITS = 6  # significant digits of a rate shown to people (JSON keeps every digit)
 
 
