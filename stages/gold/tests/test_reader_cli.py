@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal, localcontext
@@ -192,3 +194,29 @@ def test_providers_lists_the_registry_with_coverage(deployment, q1_2024):
     text = deployment.run("makerates", "providers").stdout.splitlines()
     assert len(text) == len(listed) and text[0].startswith("ecb ")
     assert "nothing loaded yet" in text[0]  # the fixture's dim_providers has no coverage
+
+
+def _csv(done) -> list[dict[str, str]]:
+    assert done.returncode == 0, done.stderr
+    return list(csv.DictReader(io.StringIO(done.stdout)))
+
+
+def test_csv_parses_back_to_the_exact_values(deployment, q1_2024):
+    """--csv on every table: history's rates are the JSON's exact strings, to the digit."""
+    window = ("--from", "2024-03-01", "--to", "2024-03-15")
+    history = _csv(deployment.run("makerates", "history", "USD", "JPY", *window, "--csv"))
+    exact = json.loads(
+        deployment.run("makerates", "history", "USD", "JPY", *window, "--json").stdout
+    )
+    assert [(r["rate_date"], r["rate"]) for r in history] == [
+        (p["rate_date"], p["rate"]) for p in exact["rates"]
+    ]
+    assert {(r["base"], r["quote"]) for r in history} == {("USD", "JPY")}
+
+    currencies = {r["code"]: r for r in _csv(deployment.run("makerates", "currencies", "--csv"))}
+    assert (currencies["JPY"]["name"], currencies["JPY"]["minor_units"]) == ("Yen", "0")
+    assert currencies["USD"]["first"] == "2024-01-02" and currencies["USD"]["source"] == ""
+
+    listed = _csv(deployment.run("makerates", "providers", "--csv"))
+    names = json.loads(deployment.run("makerates", "providers", "--json").stdout)
+    assert [r["key"] for r in listed] == [p["key"] for p in names]

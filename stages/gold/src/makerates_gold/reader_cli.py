@@ -9,6 +9,7 @@ non-zero exit (2 bad input or no rate, 3 the hot tier could not be reached).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import sys
@@ -48,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
         help="every currency served, with its first and last day (and its source when the "
         "ECB does not publish it)",
     )
-    listing.add_argument("--json", action="store_true", help="one JSON object")
+    _formats(listing, "one JSON object")
     listing.set_defaults(handler=cmd_currencies)
 
     convert = commands.add_parser(
@@ -75,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
         sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
         if name == "history":
-            sub.add_argument("--json", action="store_true", help="one JSON object")
+            _formats(sub, "one JSON object")
             sub.set_defaults(handler=cmd_history)
         else:
             sub.add_argument(
@@ -91,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
         "providers",
         help="every provider: kind, pivot, coverage (first/last day, currencies) and freshness",
     )
-    listed.add_argument("--json", action="store_true", help="one JSON array of objects")
+    _formats(listed, "one JSON array of objects")
     listed.set_defaults(handler=cmd_providers)
 
     runs = commands.add_parser("runs", help="recent pipeline runs and their stage events")
@@ -142,10 +143,28 @@ def _rates_of(answer: reads.RateAnswer) -> str:
     return f"rates of {answer.rate_date}, {others}"
 
 
+def _formats(command: argparse.ArgumentParser, json_help: str) -> None:
+    """--json or --csv instead of the table (each a whole document on stdout)."""
+    chosen = command.add_mutually_exclusive_group()
+    chosen.add_argument("--json", action="store_true", help=json_help)
+    chosen.add_argument("--csv", action="store_true", help="CSV with a header row, exact values")
+
+
+def _print_csv(header: list[str], rows: list[list[object]]) -> None:
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(header)
+    out.writerows(["" if value is None else value for value in row] for row in rows)
+
+
 def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
     store, table = open_store(settings), table_name(settings, "rates")
     known = reads.currencies(store, table)
     names = reads.currency_names(store, table)
+    if args.csv:
+        fields = ["first", "last", "minor_units", "source"]
+        rows = [[c, names[c], *(span.get(f) for f in fields)] for c, span in sorted(known.items())]
+        _print_csv(["code", "name", *fields], rows)
+        return
     if args.json:
         named = {c: {**span, "name": names[c]} for c, span in known.items()}
         print(json.dumps(named, sort_keys=True, default=_json_number))
@@ -159,6 +178,10 @@ def cmd_currencies(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_providers(args: argparse.Namespace, settings: Settings) -> None:
     listed = reads.providers(open_store(settings), table_name(settings, "rates"))
+    if args.csv:
+        fields = ["key", "name", "kind", "pivot", "first", "last", "currencies", "rows_quarantined"]
+        _print_csv(fields, [[p.get(f) for f in fields] for p in listed])
+        return
     if args.json:
         print(json.dumps(listed))
         return
@@ -199,6 +222,13 @@ def _series(args: argparse.Namespace, settings: Settings) -> reads.Series:
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> None:
     series = _series(args, settings)
+    if args.csv:
+        rows = [
+            [p.rate_date, series.base, series.quote, reads.decimal_text(p.rate)]
+            for p in series.points
+        ]
+        _print_csv(["rate_date", "base", "quote", "rate"], rows)
+        return
     if args.json:
         print(json.dumps(series.as_json()))
         return
