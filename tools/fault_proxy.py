@@ -28,7 +28,9 @@ Script:   python tools/fault_proxy.py UPSTREAM --port 8766 --fault '{"action":"r
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
+import io
 import json
 import re
 import socket
@@ -315,6 +317,16 @@ class FaultProxy:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def gzip_bomb(size: int) -> bytes:
+    """`size` zero bytes (whole megabytes), gzipped: a few hundred kB on the wire, to serve with
+    `Content-Encoding: gzip` as a body that inflates past any sane limit."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as archive:
+        for _ in range(size // 1_000_000):
+            archive.write(bytes(1_000_000))
+    return buffer.getvalue()
 
 
 def hold_back(body: bytes, keep: int) -> tuple[bytes, dict]:

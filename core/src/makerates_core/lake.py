@@ -141,16 +141,7 @@ class Lake:
         if not self.is_s3:
             path = Path(self.uri(key))
             return path.read_text(encoding="utf-8") if path.exists() else None
-        bucket = self._bucket_and_prefix[0]
-        try:
-            body = self._s3.get_object(Bucket=bucket, Key=self._object_key(key))["Body"]
-            return body.read().decode("utf-8")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise _explain_s3(exc, self.uri(key), self.settings) from exc
-        except BotoCoreError as exc:
-            raise _explain_s3(exc, self.uri(key), self.settings) from exc
+        return self._get_object(key)[0]
 
     def read_versioned(self, key: str) -> tuple[str | None, str | None]:
         """(text, version) of an object, (None, None) when it does not exist: what `swap_text`
@@ -162,6 +153,10 @@ class Lake:
             except FileNotFoundError:
                 return None, None
             return data.decode("utf-8"), _digest(data)
+        return self._get_object(key)
+
+    def _get_object(self, key: str) -> tuple[str | None, str | None]:
+        """(text, ETag) of an S3 object, (None, None) when it does not exist."""
         bucket = self._bucket_and_prefix[0]
         try:
             answer = self._s3.get_object(Bucket=bucket, Key=self._object_key(key))

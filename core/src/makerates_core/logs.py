@@ -4,9 +4,10 @@
 line is redacted whoever writes it: our logs, the one-line errors, the Kestra output lines,
 dlt's and dbt's own output, and a traceback.
 
-The screen gets one line per record of makerates' own, from INFO, never a traceback. Everything, tracebacks included, also goes to the
-debug log (`MAKERATES_DEBUG_LOG`, default ~/.cache/makerates/logs/<stage>.log, rotated),
-which an error line points at when there is more to read.
+The screen gets one line per record of makerates' own, from INFO, never a traceback.
+Everything, tracebacks included, also goes to the debug log (`MAKERATES_DEBUG_LOG`, default
+~/.cache/makerates/logs/<stage>.log, rotated), which an error line points at when there is
+more to read.
 """
 
 from __future__ import annotations

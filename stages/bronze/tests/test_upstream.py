@@ -3,7 +3,6 @@ a whole-request deadline; size limits on the wire and decoded."""
 
 from __future__ import annotations
 
-import gzip
 import io
 import time
 import zipfile
@@ -11,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from fault_proxy import Fault, FaultProxy
+from fault_proxy import Fault, FaultProxy, gzip_bomb
 from makerates_bronze import ecb, upstream
 from makerates_core.errors import UpstreamError
 
@@ -90,17 +89,8 @@ def test_a_server_dripping_one_byte_a_second_is_cut_at_the_deadline(proxy, ecb_m
     )
 
 
-def _bomb(size: int) -> bytes:
-    """`size` zero bytes, gzipped: a few kB on the wire."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb") as archive:
-        for _ in range(size // 1_000_000):
-            archive.write(bytes(1_000_000))
-    return buffer.getvalue()
-
-
 def test_a_gzip_bomb_is_refused_at_the_decoded_limit(proxy, ecb_mirror, limits):
-    bomb = _bomb(200_000_000)
+    bomb = gzip_bomb(200_000_000)
     assert len(bomb) < limits.max_download_bytes < limits.max_document_bytes < 200_000_000
     proxy.add(Fault("status", status=200, body=bomb, headers={"Content-Encoding": "gzip"}))
     url = proxy.proxied(ecb_mirror.base_url + "/eurofxref-daily.xml")
@@ -122,7 +112,12 @@ def test_a_body_over_the_download_limit_is_refused(proxy, ecb_mirror, limits, de
     else:  # the same bytes gzipped small on the wire, so only the decoded count can say
         small = replace(small, max_document_bytes=1_500_000)
         proxy.add(
-            Fault("status", status=200, body=_bomb(2_000_000), headers={"Content-Encoding": "gzip"})
+            Fault(
+                "status",
+                status=200,
+                body=gzip_bomb(2_000_000),
+                headers={"Content-Encoding": "gzip"},
+            )
         )
     url = proxy.proxied(ecb_mirror.base_url + "/eurofxref-daily.xml")
     with pytest.raises(UpstreamError, match=r"is larger than HTTP_MAX_(DOWNLOAD|DOCUMENT)_BYTES"):

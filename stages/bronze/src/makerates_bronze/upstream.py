@@ -100,21 +100,18 @@ class JitteredClient(Client):
 
 
 def read_body(response: Response, limits: Limits, setting: str, until: float) -> bytes:
-    """The response's decoded body, streamed; an UpstreamError past either size limit. Stops reading
-    once `until` (a monotonic time) has passed: the caller has given up by then."""
+    """The response's decoded body, streamed; an UpstreamError past either size limit. Stops
+    reading once `until` (a monotonic time) has passed: the caller has given up by then."""
     url = response.url
+    sent = ("HTTP_MAX_DOWNLOAD_BYTES", limits.max_download_bytes, "as sent")
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limits.max_download_bytes:
-        raise too_large(
-            url, "HTTP_MAX_DOWNLOAD_BYTES", limits.max_download_bytes, "as sent", setting
-        )
+        raise too_large(url, *sent, setting)
     chunks, size = [], 0
     for chunk in response.iter_content(CHUNK):
         size += len(chunk)
         if response.raw.tell() > limits.max_download_bytes:
-            raise too_large(
-                url, "HTTP_MAX_DOWNLOAD_BYTES", limits.max_download_bytes, "as sent", setting
-            )
+            raise too_large(url, *sent, setting)
         if size > limits.max_document_bytes:
             raise too_large(
                 url, "HTTP_MAX_DOCUMENT_BYTES", limits.max_document_bytes, "decoded", setting

@@ -122,21 +122,26 @@ def _day(item: dict) -> DayRates:
     )
 
 
+def _meta(store: HotStore, table: str, sk: str) -> dict:
+    """One of the hot tier's meta items (the currencies, the providers): one GetItem; an
+    empty hot tier is a UserError saying how to fill it."""
+    item = store.get_item(table, META_PK, sk)
+    if item is None:
+        raise _empty(store, table)
+    return item
+
+
 def currencies(store: HotStore, table: str) -> dict[str, dict[str, str]]:
     """code → {first, last[, source]} of every currency ever served (one GetItem); EUR not
     included; `source` only for a currency the ECB never published."""
-    item = store.get_item(table, META_PK, CURRENCIES_SK)
-    if item is None:
-        raise _empty(store, table)
+    item = _meta(store, table, CURRENCIES_SK)
     return {code: dict(span) for code, span in item["currencies"].items()}
 
 
 def currency_names(store: HotStore, table: str) -> dict[str, str]:
     """code → English name (silver's ISO 4217 seed) of every served currency and the pivot
     (one GetItem)."""
-    item = store.get_item(table, META_PK, CURRENCIES_SK)
-    if item is None:
-        raise _empty(store, table)
+    item = _meta(store, table, CURRENCIES_SK)
     names = {code: span.get("name", code) for code, span in item["currencies"].items()}
     names[PIVOT] = item.get("pivot", {}).get("name", PIVOT)
     return names
@@ -145,18 +150,14 @@ def currency_names(store: HotStore, table: str) -> dict[str, str]:
 def minor_units(store: HotStore, table: str) -> dict[str, int]:
     """code → ISO 4217 minor units of every served currency that has them, the pivot's too
     (one GetItem)."""
-    item = store.get_item(table, META_PK, CURRENCIES_SK)
-    if item is None:
-        raise _empty(store, table)
+    item = _meta(store, table, CURRENCIES_SK)
     spans = {**item["currencies"], PIVOT: item.get("pivot", {})}
     return {code: int(s["minor_units"]) for code, s in spans.items() if "minor_units" in s}
 
 
 def providers(store: HotStore, table: str) -> list[dict]:
     """Every provider with its coverage and freshness, in fallback order (one GetItem)."""
-    item = store.get_item(table, META_PK, PROVIDERS_SK)
-    if item is None:
-        raise _empty(store, table)
+    item = _meta(store, table, PROVIDERS_SK)
     return [
         {k: int(v) if isinstance(v, Decimal) else v for k, v in provider.items()}
         for provider in item["providers"]

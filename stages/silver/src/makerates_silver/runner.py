@@ -300,10 +300,9 @@ def keep_artifacts(lake: Lake, run_id: str, work: Path) -> None:
             if path.exists():
                 text = path.read_text(encoding="utf-8")
                 lake.write_text(run_key(run_id, f"artifacts/{name}"), text)
-    except OSError as exc:
-        log.warning("silver could not keep dbt's artifacts in the lake: %s", os_error_line(exc))
-    except UserError as exc:
-        log.warning("silver could not keep dbt's artifacts in the lake: %s", exc)
+    except (OSError, UserError) as exc:
+        why = os_error_line(exc) if isinstance(exc, OSError) else exc
+        log.warning("silver could not keep dbt's artifacts in the lake: %s", why)
 
 
 def published_counts(settings: Settings, uri: str, quarantine_uri: str) -> dict[str, int]:
