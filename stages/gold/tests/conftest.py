@@ -10,7 +10,8 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -59,11 +60,18 @@ class Deployment:
         return [i for pk in ("RATES", "META") for i in store.query(self.table, pk)]
 
     def publish(
-        self, run_id: str, days: History, sources: dict[tuple[str, str], str] | None = None
+        self,
+        run_id: str,
+        days: History,
+        sources: dict[tuple[str, str], str] | None = None,
+        observations: dict[str, History] | None = None,
     ) -> str:
         """Write a silver run as the contract says: Parquet, then published.json. Every rate
-        is the ECB's unless `sources` names another for its (day, currency)."""
+        is the ECB's unless `sources` names another for its (day, currency). The v2 marts:
+        series `blend` is `days`, each source a series of its own rows, and `observations`
+        adds providers (key → {day: {currency: rate per EUR}})."""
         csv_path = self.lake_dir.parent / f"{run_id}.csv"
+        publications = [("blend", d, c, v) for d, rates in days.items() for c, v in rates.items()]
         with csv_path.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["rate_date", "currency", "rate", "source"])
@@ -71,6 +79,9 @@ class Deployment:
                 for currency, value in sorted(rates.items()):
                     source = (sources or {}).get((day, currency), "ecb")
                     writer.writerow([day, currency, value, source])
+                    publications.append((source, day, currency, value))
+        for provider, history in (observations or {}).items():
+            publications += [(provider, d, c, v) for d, r in history.items() for c, v in r.items()]
         tables = {
             "fct_rates": f"""
                 select cast(rate_date as date) as rate_date, currency,
@@ -90,6 +101,7 @@ class Deployment:
                        0 as currencies, 0 as rows_quarantined
                 from read_csv('{REGISTRY}', all_varchar = true)""",
         }
+        tables.update(self._v2_marts(run_id, publications))
         keys = {name: self.write_table(run_id, name, sql) for name, sql in tables.items()}
         Lake(self.settings).write_text(
             "silver/published.json",
@@ -103,6 +115,44 @@ class Deployment:
             ),
         )
         return run_id
+
+    def _v2_marts(self, run_id: str, publications: list[tuple[str, str, str, str]]) -> dict:
+        """The v2 marts over (provider, day, currency, rate) as silver defines them: the
+        calendar carries each publication until the next, at most CARRY_DAYS; the rollups are
+        the exact mean, truncated at 18 places (silver's divide_exact)."""
+        pubs = self.lake_dir.parent / f"{run_id}-publications.csv"
+        rollups = self.lake_dir.parent / f"{run_id}-rollups.csv"
+        _write_csv(pubs, ["provider", "rate_date", "currency", "rate"], publications)
+        _write_csv(rollups, [*ROLLUP_COLUMNS], _rollups(publications))
+        typed = f"""(select provider, cast(rate_date as date) as rate_date, currency,
+                            cast(rate as decimal(38, 18)) as rate
+                     from read_csv('{pubs}', all_varchar = true))"""
+        rolled = f"""select provider, cast(period_start as date) as period_start, currency,
+                            cast(rate as decimal(38, 18)) as rate,
+                            cast(observations as integer) as observations,
+                            cast(last_rate_date as date) as last_rate_date
+                     from read_csv('{rollups}', all_varchar = true) where period = """
+        return {
+            "fct_provider_calendar": f"""
+                with spans as (
+                    select *, least(coalesce(lead(rate_date) over (
+                        partition by provider, currency order by rate_date) - 1,
+                        rate_date + {CARRY_DAYS}), rate_date + {CARRY_DAYS}) as last_day
+                    from {typed}),
+                days as (
+                    select *, cast(unnest(generate_series(rate_date, last_day, interval 1 day))
+                                   as date) as calendar_date
+                    from spans)
+                select provider, calendar_date, currency, rate_date,
+                       cast(calendar_date - rate_date as integer) as days_carried, rate
+                from days""",
+            "fct_rates_weekly": rolled + "'week'",
+            "fct_rates_monthly": rolled + "'month'",
+            "dim_provider_currencies": f"""
+                select provider, currency, min(rate_date) as first_day,
+                       max(rate_date) as last_day, cast(count(*) as integer) as observations
+                from {typed} where provider <> 'blend' group by all""",
+        }
 
     def write_table(self, run_id: str, name: str, sql: str) -> str:
         """One table of the run as Parquet in the lake; its key."""
@@ -131,6 +181,41 @@ class Deployment:
             text=True,
             timeout=120,
         )
+
+
+CARRY_DAYS = 14  # silver's carry_forward_days
+ROLLUP_COLUMNS = (
+    "period", "provider", "period_start", "currency", "rate", "observations", "last_rate_date",
+)  # fmt: skip
+
+
+def _write_csv(path: Path, header: list[str], rows: list) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _period_start(day: str, period: str) -> str:
+    start = date.fromisoformat(day)
+    start = start - timedelta(days=start.weekday()) if period == "week" else start.replace(day=1)
+    return start.isoformat()
+
+
+def _rollups(publications: list[tuple[str, str, str, str]]) -> list[tuple]:
+    """Weekly (Monday start) and monthly means per (provider, currency), exact, truncated."""
+    groups: dict[tuple[str, str, str, str], list[tuple[str, Decimal]]] = {}
+    for provider, day, currency, rate in publications:
+        for period in ("week", "month"):
+            key = (period, provider, _period_start(day, period), currency)
+            groups.setdefault(key, []).append((day, Decimal(rate)))
+    rows = []
+    for (period, provider, start, currency), values in sorted(groups.items()):
+        with localcontext() as ctx:
+            ctx.prec, ctx.rounding = 60, ROUND_DOWN
+            mean = (sum(v for _, v in values) / len(values)).quantize(Decimal("1e-18"))
+        rows.append((period, provider, start, currency, mean, len(values), max(values)[0]))
+    return rows
 
 
 def _base_env(tmp_path: Path) -> dict[str, str]:

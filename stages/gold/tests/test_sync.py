@@ -71,7 +71,10 @@ def test_a_changed_rate_in_a_new_silver_run_rewrites_only_that_day(deployment, q
     result = sync(deployment.settings, deployment.store())
     assert result.days_written == 1
     assert result.days_unchanged == len(q1_2024) - 1
-    assert result.items_written == 2  # the day and the watermark; the spans did not change
+    # February's month of each v2 series (blend and ecb: day, week, month), the day and the
+    # watermark; the spans did not change
+    assert result.series_written == 6
+    assert result.items_written == 6 + 2
 
     days = {i["sk"]: i for i in deployment.store().query(deployment.table, "RATES")}
     assert days["2024-02-15"]["rates"]["USD"] == Decimal("1.0777")
@@ -93,7 +96,11 @@ def test_a_new_day_compares_only_its_own_year(deployment, ecb):
         "first": "2023-12-01",
         "last": "2024-04-02",
     }
-    assert second.items_written == 3  # the day, the currencies item, the watermark
+    # v2: April's calendar month (it held March 28's carry), week and month, of both series
+    # (blend and ecb); March's items are unchanged
+    assert second.series_written == 2 * 3
+    # + the day, the currencies and providers items (spans moved), the watermark
+    assert second.items_written == 4 + 6
 
 
 def test_no_published_silver_is_one_clear_error(deployment):
@@ -125,8 +132,10 @@ def test_the_sync_command_reports_counts_to_kestra(deployment, ecb):
 
     first = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "gold-1"})
     assert first.returncode == 0, first.stderr
-    # days, currencies, providers, watermark
-    assert outputs(first.stdout)["items_written"] == len(march) + 3
+    # days, currencies, providers, watermark; v2 series of blend and ecb: the calendar's March
+    # and April (the last rates' carry), the weeks starting in February and March, March
+    assert outputs(first.stdout)["series_written"] == 2 * (2 + 2 + 1)
+    assert outputs(first.stdout)["items_written"] == len(march) + 3 + 10
     assert outputs(first.stdout)["status"] == "succeeded"
 
     second = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "gold-2"})
@@ -148,3 +157,43 @@ def test_sync_reads_silver_from_an_s3_lake(make_deployment, moto_endpoint, ecb):
     assert result.days_written == len(march)
     item = deployment.store().get_item(deployment.table, "RATES", "2024-03-15")
     assert {c: str(v) for c, v in item["rates"].items()} == march["2024-03-15"]
+
+
+def _lines(item: dict) -> list[list[str]]:
+    return [line.split(" ") for line in item["rows"].split("\n")]
+
+
+def test_v2_series_items_hold_silver_calendar_and_rollups_as_exact_text(deployment, q1_2024):
+    store = deployment.store()
+    march = store.get_item(deployment.table, "DAY#ecb", "2024-03")
+    by_day = {}
+    for day, currency, rate, carried in _lines(march):
+        by_day.setdefault(day, {})[currency] = (rate, int(carried))
+    assert {c: r for c, (r, n) in by_day["15"].items()} == q1_2024["2024-03-15"]
+    # Saturday and Sunday carry Friday's strings, one and two days on
+    assert by_day["16"]["USD"] == (q1_2024["2024-03-15"]["USD"], 1)
+    assert by_day["17"]["JPY"] == (q1_2024["2024-03-15"]["JPY"], 2)
+    assert march["run_id"] == "silver-q1"
+
+    month = store.get_item(deployment.table, "MONTH#blend", "2024-02")
+    usd = [line for line in _lines(month) if line[1] == "USD"]
+    february = [Decimal(r["USD"]) for d, r in q1_2024.items() if d.startswith("2024-02")]
+    assert usd == [["01", "USD", str((sum(february) / len(february)).quantize(Decimal("1e-18"))
+                                     .normalize()), str(len(february))]]  # fmt: skip
+
+
+def test_the_providers_item_lists_each_providers_currency_spans(deployment, ecb):
+    deployment.publish(
+        "silver-nbp",
+        ecb("2024-03-01", "2024-03-08"),
+        observations={"nbp": {"2024-03-04": {"USD": "1.0851"}, "2024-03-06": {"USD": "1.0866"}}},
+    )
+    sync(deployment.settings, deployment.store())
+    listed = deployment.store().get_item(deployment.table, "META", "PROVIDERS")["providers"]
+    spans = {p["key"]: p["currency_spans"] for p in listed}
+    assert spans["nbp"] == {"USD": ["2024-03-04", "2024-03-06"]}
+    assert spans["ecb"]["JPY"] == ["2024-03-01", "2024-03-08"]
+    assert spans["boc"] == {}
+    day = deployment.store().get_item(deployment.table, "DAY#nbp", "2024-03")
+    assert _lines(day)[:3] == [["04", "USD", "1.0851", "0"], ["05", "USD", "1.0851", "1"],
+                               ["06", "USD", "1.0866", "0"]]  # fmt: skip

@@ -11,6 +11,8 @@ Key schema (pk, sk are strings):
 - `META` / `PROVIDERS`    silver's dim_providers: every provider with its coverage, `h`.
 - `META` / `SYNC`         the sync watermark: one digest per year of the served rows
   (published.YEAR_DIGESTS, computed in DuckDB), `h`.
+- `DAY#<series>`, `WEEK#<series>`, `MONTH#<series>` / `YYYY-MM`   the v2 series items: `rows`
+  (text lines, DESIGN.md "v2: series items"), `h` (DuckDB's md5 of `rows`), `run_id`.
 """
 
 from __future__ import annotations
@@ -100,3 +102,8 @@ def sync_item(digests: Mapping[str, str]) -> dict[str, Any]:
         "years": ordered,
         "h": _digest(";".join(f"{y}={d}" for y, d in ordered.items())),
     }
+
+
+def series_item(pk: str, sk: str, rows: str, h: str, run_id: str) -> dict[str, Any]:
+    """One month of a v2 series: its lines as silver rendered them, hashed in DuckDB."""
+    return {"pk": pk, "sk": sk, "rows": rows, "h": h, "run_id": run_id}

@@ -20,6 +20,12 @@ TABLE = "fct_rates"
 
 CURRENCIES = "dim_currencies"
 PROVIDERS = "dim_providers"
+# The v2 marts behind the series items (DESIGN.md, "v2: series items").
+CALENDAR = "fct_provider_calendar"
+WEEKLY = "fct_rates_weekly"
+MONTHLY = "fct_rates_monthly"
+PROVIDER_CURRENCIES = "dim_provider_currencies"
+TABLES = (CURRENCIES, PROVIDERS, CALENDAR, WEEKLY, MONTHLY, PROVIDER_CURRENCIES)
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,15 @@ class Published:
     run_id: str
     table_key: str
     table_uri: str
-    currencies_uri: str  # dim_currencies: names and minor units of the served currencies
-    providers_uri: str  # dim_providers: the registry with each provider's coverage
+    uris: dict[str, str]  # TABLES → their Parquet URIs
+
+    @property
+    def currencies_uri(self) -> str:  # names and minor units of the served currencies
+        return self.uris[CURRENCIES]
+
+    @property
+    def providers_uri(self) -> str:  # the registry with each provider's coverage
+        return self.uris[PROVIDERS]
 
 
 def read_published(settings: Settings) -> Published:
@@ -41,19 +54,21 @@ def read_published(settings: Settings) -> Published:
     try:
         document = json.loads(text)
         run_id = str(document["run_id"])
-        key = str(document["tables"][TABLE])
-        dims = {name: lake.uri(str(document["tables"][name])) for name in (CURRENCIES, PROVIDERS)}
-    except (ValueError, KeyError, TypeError) as exc:
+        tables = {str(name): str(key) for name, key in document["tables"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UpstreamError(
             f"{lake.uri(PUBLISHED_KEY)} is not a silver publication ({exc!r}); "
             "re-run `makerates-silver run`"
         ) from exc
+    missing = [name for name in (TABLE, *TABLES) if name not in tables]
+    if missing:
+        raise UpstreamError(
+            f"the silver publication of run {run_id} has no {', '.join(missing)} (an older "
+            "silver wrote it); re-run `makerates-silver run --full-refresh`"
+        )
+    uris = {name: lake.uri(tables[name]) for name in TABLES}
     return Published(
-        run_id=run_id,
-        table_key=key,
-        table_uri=lake.uri(key),
-        currencies_uri=dims[CURRENCIES],
-        providers_uri=dims[PROVIDERS],
+        run_id=run_id, table_key=tables[TABLE], table_uri=lake.uri(tables[TABLE]), uris=uris
     )
 
 
@@ -120,14 +135,51 @@ PROVIDER_FIELDS = (
     "key", "name", "kind", "pivot", "history", "calendar", "publishes_at", "first", "last",
     "currencies", "rows_quarantined",
 )  # fmt: skip
-# The served rows of some years, the rates as text with the trailing zeros of DECIMAL(38,18)
-# stripped (never exponent notation), so one Decimal(text) per rate is all Python does.
+# A DECIMAL(38,18) as text with its trailing zeros (and a bare point) stripped, never in
+# exponent notation: `1.082300000000000000` → `1.0823`, `136.000…` → `136`.
+_RATE_TEXT = """
+create temp macro rate_text(rate) as (
+    case when contains(cast(rate as varchar), '.')
+         then rtrim(rtrim(cast(rate as varchar), '0'), '.') else cast(rate as varchar) end)
+"""
+# The served rows of some years, the rates as text, so one Decimal(text) per rate is all
+# Python does.
 _DAYS = """
-select strftime(rate_date, '%Y-%m-%d'), currency,
-       case when contains(raw, '.') then rtrim(rtrim(raw, '0'), '.') else raw end, source
-from (select *, cast(rate as varchar) as raw from silver
-      where served and list_contains($years, strftime(rate_date, '%Y')))
+select strftime(rate_date, '%Y-%m-%d'), currency, rate_text(rate), source
+from silver where served and list_contains($years, strftime(rate_date, '%Y'))
 order by rate_date, currency
+"""
+# The v2 series items' text (DESIGN.md): one `rows` per (series, month), hashed in DuckDB, so
+# only the months whose hash differs from the hot tier's ever reach Python.
+_SERIES = """
+create temp table series as
+with lines as (
+    select 'DAY#' || provider as pk, calendar_date as day, currency,
+           rate_text(rate) || ' ' || days_carried as tail
+    from read_parquet($calendar)
+    union all
+    select 'WEEK#' || provider, period_start, currency, rate_text(rate) || ' ' || observations
+    from read_parquet($weekly)
+    union all
+    select 'MONTH#' || provider, period_start, currency, rate_text(rate) || ' ' || observations
+    from read_parquet($monthly)
+)
+select pk, strftime(day, '%Y-%m') as sk,
+       string_agg(strftime(day, '%d') || ' ' || currency || ' ' || tail, chr(10)
+                  order by day, currency) as rows
+from lines group by pk, sk
+"""
+_SERIES_HASHES = "select pk, sk, left(md5(rows), 20) from series"
+_SERIES_ROWS = """
+select pk, sk, rows, left(md5(rows), 20) from series
+where list_contains($keys, pk || '|' || sk) order by pk, sk
+"""
+# Each registry provider's currencies: code → [first, last].
+_PROVIDER_CURRENCIES = """
+select provider, map_from_entries(list((currency, [strftime(first_day, '%Y-%m-%d'),
+                                                   strftime(last_day, '%Y-%m-%d')])
+                                       order by currency))
+from read_parquet($uri) group by provider
 """
 
 
@@ -149,6 +201,7 @@ class SilverTable:
                     "DECIMAL(38,18) and a source column"
                 )
             self._fetch(_LOAD, uri=published.table_uri)
+            self._fetch(_RATE_TEXT)
         except BaseException:
             self.con.close()
             raise
@@ -195,12 +248,26 @@ class SilverTable:
         return {"code": "EUR", "name": name, "minor_units": int(minor)}
 
     def providers(self) -> list[dict]:
-        """Every provider of the registry with its coverage in this publication."""
-        rows = self._fetch(_PROVIDERS, uri=self.published.providers_uri)
-        return [
-            {k: v for k, v in zip(PROVIDER_FIELDS, row, strict=True) if v is not None}
-            for row in rows
-        ]
+        """Every provider of the registry with its coverage in this publication, and the
+        span of each currency it publishes (`currency_spans`: code → [first, last])."""
+        uri = self.published.uris[PROVIDER_CURRENCIES]
+        spans = {key: dict(codes) for key, codes in self._fetch(_PROVIDER_CURRENCIES, uri=uri)}
+        listed = []
+        for row in self._fetch(_PROVIDERS, uri=self.published.providers_uri):
+            provider = {k: v for k, v in zip(PROVIDER_FIELDS, row, strict=True) if v is not None}
+            provider["currency_spans"] = spans.get(provider["key"], {})
+            listed.append(provider)
+        return listed
+
+    def series_hashes(self) -> dict[tuple[str, str], str]:
+        """(pk, sk) → h of every series item this publication makes (DESIGN.md)."""
+        uris = self.published.uris
+        self._fetch(_SERIES, calendar=uris[CALENDAR], weekly=uris[WEEKLY], monthly=uris[MONTHLY])
+        return {(pk, sk): h for pk, sk, h in self._fetch(_SERIES_HASHES)}
+
+    def series_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
+        """(pk, sk, rows, h) of the series items `keys` (after series_hashes)."""
+        return self._fetch(_SERIES_ROWS, keys=[f"{pk}|{sk}" for pk, sk in keys])
 
     def days(self, years: list[str]) -> dict[str, Day]:
         """The served days of `years`, as exact Decimals."""

@@ -4,8 +4,9 @@ Daily cost stays flat as history grows: DuckDB computes a digest per year and th
 spans over the Parquet; one BatchGetItem reads the watermark (`META/SYNC`, the digests of the
 last sync) and the currencies item; only the years whose digest changed are loaded into
 Python and compared day by day (a Query of that year's `h` attributes, ≤ 261 small items);
-only changed days are written. The watermark is written last, so an interrupted sync redoes
-its years next time.
+only changed days are written. The v2 series items (one month of one series each) are
+rendered and hashed in DuckDB; only those whose hash differs are loaded and written. The
+watermark is written last, so an interrupted sync redoes its years next time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from makerates_gold.items import (
     currencies_item,
     day_item,
     providers_item,
+    series_item,
     sync_item,
 )
 from makerates_gold.published import Day, SilverTable, read_published
@@ -42,6 +44,7 @@ class SyncResult:
     rows_not_served: int = 0  # an independent source's rows on days without ECB rates
     years_compared: list[str] = field(default_factory=list)
     days_only_in_hot_tier: list[str] = field(default_factory=list)
+    series_written: int = 0  # v2 series items (one month of one series each)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -51,6 +54,7 @@ class SyncResult:
             "days_written": self.days_written,
             "days_published": self.days_published,
             "rows_not_served": self.rows_not_served,
+            "series_written": self.series_written,
         }
 
 
@@ -78,6 +82,31 @@ def plan_day_items(
                 items.append(item)
         stale.extend(sorted(d for d in held if d not in days))
     return items, stale
+
+
+SERIES_BATCH = 64  # series items loaded from DuckDB and written per step (≤ 100 KB each)
+
+
+def changed_series(
+    store: HotStore, table: str, hashes: dict[tuple[str, str], str]
+) -> list[tuple[str, str]]:
+    """The (pk, sk) of the series items whose hash differs from the hot tier's: one Query per
+    series, projecting `h`."""
+    held: dict[tuple[str, str], str | None] = {}
+    for pk in sorted({pk for pk, _ in hashes}):
+        held.update(((pk, i["sk"]), i.get("h")) for i in store.query(table, pk, attributes=["h"]))
+    return sorted(key for key, h in hashes.items() if held.get(key) != h)
+
+
+def write_series(
+    store: HotStore, table: str, silver: SilverTable, keys: list[tuple[str, str]], run_id: str
+) -> int:
+    """Write the series items `keys`, a batch at a time, so memory holds one batch."""
+    written = 0
+    for start in range(0, len(keys), SERIES_BATCH):
+        rows = silver.series_rows(keys[start : start + SERIES_BATCH])
+        written += store.put_items(table, [series_item(*row, run_id) for row in rows])
+    return written
 
 
 def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResult:
@@ -118,6 +147,8 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
         days = silver.days(changed) if changed else {}
         currencies = currencies_item(silver.currency_spans(), silver.pivot())
         providers = providers_item(silver.providers())
+        series = changed_series(store, table, silver.series_hashes())
+        result.series_written = write_series(store, table, silver, series, published.run_id)
 
     day_items, stale = plan_day_items(store, table, days, published.run_id, changed)
     result.days_written = len(day_items)
@@ -130,7 +161,8 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
             ", ".join(stale[:10]) + (" …" if len(stale) > 10 else ""),
         )
 
-    written = store.put_items(table, day_items) if day_items else 0
+    written = result.series_written
+    written += store.put_items(table, day_items) if day_items else 0
     for item in (currencies, providers):
         if (meta.get(item["sk"]) or {}).get("h") != item["h"]:
             written += store.put_items(table, [item])
@@ -139,9 +171,10 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
         written += store.put_items(table, [watermark])  # last: it vouches for what is above
     result.items_written = written
     log.info(
-        "%d items written (%d days), %d days unchanged, years compared: %s",
+        "%d items written (%d days, %d series months), %d days unchanged, years compared: %s",
         written,
         result.days_written,
+        result.series_written,
         result.days_unchanged,
         ", ".join(changed) or "none",
     )
