@@ -1,6 +1,7 @@
 """dbt's unit tests (the `unit_tests:` of every model's YAML): the models' logic on fixed
-fixtures — de-duplication, fallback, consensus, re-basing, the calendar. They gate code
-changes here, in CI; production builds leave them out (runner.BUILD)."""
+fixtures — de-duplication, fallback, consensus, re-basing, the calendars, the weekly and
+monthly means. They gate code changes here, in CI; production builds leave them out
+(runner.BUILD)."""
 
 from __future__ import annotations
 
@@ -31,4 +32,8 @@ def test_every_dbt_unit_test_passes(silver_env, bronze):
         "fct_rates_consensus_flags_a_deviation_above_the_threshold_and_keeps_the_row",
         "stg_exchangerate_api__rates_rebases_usd_to_eur_exactly",
         "fct_rates_calendar_carries_forward_up_to_the_limit",
+        "fct_provider_calendar_carries_a_provider_over_the_weekend_up_to_the_limit",
+        "fct_provider_calendar_stops_a_provider_after_the_carry_limit",
+        "fct_rates_weekly_is_the_exact_mean_of_the_weeks_publications",
+        "fct_rates_monthly_is_the_exact_mean_of_the_months_publications",
     } <= set(ran)

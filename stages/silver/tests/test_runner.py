@@ -72,6 +72,10 @@ def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_en
             "fct_quarantine",
             "dim_currencies",
             "dim_providers",
+            "fct_provider_calendar",
+            "fct_rates_weekly",
+            "fct_rates_monthly",
+            "dim_provider_currencies",
         )
     }
     parquet = silver_env / document["tables"]["fct_rates"]

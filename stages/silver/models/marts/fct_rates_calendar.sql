@@ -5,7 +5,7 @@
 -- Days run up to today (UTC) or the last publication, the later.
 --
 -- Each publication covers the days until the currency's next publication, at most the carry
--- limit: one span per rate row, expanded to its days (linear in the output, no range join).
+-- limit (macros/carry_forward.sql, shared with fct_provider_calendar).
 {{ config(materialized='external', format='parquet', location=run_location('fct_rates_calendar')) }}
 
 with rates as (
@@ -15,39 +15,12 @@ with rates as (
 
 ),
 
-spans as (
-
-    select
-        *,
-        least(
-            coalesce(
-                lead(rate_date) over (partition by currency order by rate_date) - 1,
-                (select greatest(max(rate_date), current_date) from rates)
-            ),
-            rate_date + {{ var('carry_forward_days') }}
-        ) as last_day
-    from rates
-
-),
-
 in_force as (
 
-    select
-        cast(unnest(generate_series(rate_date, last_day, interval 1 day)) as date) as calendar_date,
-        currency,
-        rate_date,
-        rate,
-        source
-    from spans
+    {{ carry_forward('rates', keys=['currency'], columns=['source']) }}
 
 )
 
-select
-    calendar_date,
-    currency,
-    rate_date,
-    cast(calendar_date - rate_date as integer) as days_carried,
-    rate,
-    source
+select calendar_date, currency, rate_date, days_carried, rate, source
 from in_force
 order by calendar_date, currency

@@ -59,6 +59,11 @@ MARTS = (
     "fct_quarantine",
     "dim_currencies",
     "dim_providers",
+    # the v2 series (gold's DAY#/WEEK#/MONTH# items and currency spans, gold/DESIGN.md)
+    "fct_provider_calendar",
+    "fct_rates_weekly",
+    "fct_rates_monthly",
+    "dim_provider_currencies",
 )
 QUARANTINE = "fct_quarantine"
 STATE = "int_rates__unioned"  # what the next run starts from (see its model)

@@ -1,0 +1,47 @@
+{#- The mean rate per EUR of each `period` ('week': Monday start, or 'month': the 1st) per
+    provider and currency, over its publications: `blend` from fct_rates (the published
+    rates), every registry provider from fct_observations; EUR (the pivot, rate 1) left out.
+    rate = sum / count as ONE exact division (divide_exact, 18 places, truncated), never
+    avg(), which DuckDB computes in DOUBLE. observations = how many publications,
+    last_rate_date = the newest of them. -#}
+{% macro rollup(period) %}
+
+with publications as (
+
+    select 'blend' as provider, rate_date, currency, rate
+    from {{ ref('fct_rates') }}
+    where currency != 'EUR'
+
+    union all
+
+    select provider, rate_date, currency, rate
+    from {{ ref('fct_observations') }}
+    where currency != 'EUR'
+
+),
+
+periods as (
+
+    select
+        provider,
+        cast(date_trunc('{{ period }}', rate_date) as date) as period_start,
+        currency,
+        sum(rate) as total,
+        count(*) as observations,
+        max(rate_date) as last_rate_date
+    from publications
+    group by all
+
+)
+
+select
+    cast(provider as varchar) as provider,
+    period_start,
+    cast(currency as varchar) as currency,
+    {{ divide_exact('total', 'observations', scale=18) }} as rate,
+    cast(observations as integer) as observations,
+    last_rate_date
+from periods
+order by provider, period_start, currency
+
+{% endmacro %}
