@@ -42,6 +42,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
+from bench_floors import api_vs_floor, backfill_floor, daily_floor  # noqa: E402
 from ecb_mirror import EcbMirror, History  # noqa: E402
 from makerates_core.events import read_outputs  # noqa: E402
 
@@ -53,6 +54,10 @@ TARGETS = {
     "resync_items": 0,
     "dbt_ratio": 2.0,
     "peak_rss_mb": 500.0,
+    # ratios to the bare floors (tools/bench_floors.py), issue 15
+    "backfill_floor_ratio": 6.0,
+    "daily_floor_ratio": 20.0,
+    "api_floor_ratio": 0.8,
 }
 STARTED = time.monotonic()
 
@@ -152,7 +157,6 @@ def base_env(tmp: Path, source_urls: dict[str, str]) -> dict[str, str]:
             "RUNTIME__DLTHUB_TELEMETRY": "false",
             "HOME": str(tmp / "home"),
             "XDG_CACHE_HOME": str(tmp / "home" / ".cache"),
-            "INITIAL_LOOKBACK_DAYS": "30",
         }
     )
     return env
@@ -163,6 +167,9 @@ def deployment(setup: str, root: Path, name: str, mirror: EcbMirror, aws: dict |
     work = tmp / "work"
     work.mkdir(parents=True)
     env = base_env(tmp, mirror.env)  # every provider of the registry, from the mirror
+    # A first daily run starts INITIAL_LOOKBACK_DAYS before today: 30 days before the mirror's
+    # last day, however old the shipped history is (else it finds nothing to load).
+    env["INITIAL_LOOKBACK_DAYS"] = str((date.today() - mirror.history.last_day).days + 30)
     if setup == "embedded":
         env["LAKE_URL"] = str(tmp / "lake")
         env["HOT_STORE"] = str(tmp / "hot.sqlite3")
@@ -318,7 +325,7 @@ def bare_silver_sql(env: dict[str, str], target: Path, run_id: str) -> dict[str,
         candidates = list(compiled_dir.rglob(f"{node['name']}.sql"))
         if candidates:
             test_sql.append((node["name"], candidates[0].read_text()))
-        elif path.exists():
+        elif path.is_file():
             test_sql.append((node["name"], path.read_text()))
     database = str(target.parent / "bare.duckdb")
     Path(database).unlink(missing_ok=True)
@@ -450,6 +457,9 @@ def bench_setup(setup: str, root: Path, history: History, quick: bool, aws: dict
         )
         backfill["range"] = [start.isoformat(), last.isoformat()]
         out["backfill"] = backfill
+        if setup == "embedded":
+            progress(f"{setup}: the API against its bare floor")
+            out["api"] = api_vs_floor(env, api_paths(start, last))
 
         # 4. re-sync with nothing changed
         progress(f"{setup}: re-sync, nothing changed")
@@ -511,6 +521,9 @@ def bench_setup(setup: str, root: Path, history: History, quick: bool, aws: dict
         mirror.set_as_of(last)
         daily["ratio"] = round(daily["full"]["seconds"] / daily["month"]["seconds"], 3)
         out["daily"] = daily
+        if setup == "embedded":
+            out["floors"] = ecb_floors(root, mirror, start, prev, last)
+            daily["_setup_runs"].append(out["floors"]["daily"]["pipeline"])
         runs = [backfill, daily["full"], daily["month"], *daily["_setup_runs"]]
         del daily["_setup_runs"]
         out["max_peak_rss_mb"] = {
@@ -521,7 +534,63 @@ def bench_setup(setup: str, root: Path, history: History, quick: bool, aws: dict
     return out
 
 
+def ecb_floors(root: Path, mirror: EcbMirror, start: date, prev: date, last: date) -> dict:
+    """The pipeline on the ECB alone (SOURCES=ecb) beside the bare floors doing the same work:
+    the backfill START..prev, then the daily run that picks up `last` (full history present)."""
+    env, work = deployment("embedded", root, "ecb-only", mirror, None)
+    env["SOURCES"] = "ecb"
+    floors = root / "floors"
+    mirror.set_as_of(prev)
+    progress(f"ecb only: backfill {start}..{prev}, then its bare floor")
+    backfill = pipeline(env, work, ("backfill", start.isoformat(), prev.isoformat()))
+    floor = backfill_floor(mirror.base_url, floors, start.isoformat())
+    pipeline(env, work, ("run",))  # the incremental cursor
+    mirror.set_as_of(last)
+    progress(f"ecb only: the daily run that picks up {last}, then its bare floor")
+    daily = pipeline(env, work, ("run",))
+    daily_bare = daily_floor(mirror.base_url, floors)
+    return {
+        name: {
+            "pipeline": ours,
+            "floor": bare,
+            "ratio": round(ours["seconds"] / bare["seconds"], 2),
+        }
+        for name, ours, bare in (("backfill", backfill, floor), ("daily", daily, daily_bare))
+    }
+
+
+def api_paths(start: date, last: date) -> dict[str, str]:
+    """The requests the API is measured on: latest, a year of one pair, v2's rates of a day."""
+    year = max(start, last - timedelta(days=365))
+    return {
+        "v1_latest": "/v1/latest",
+        "v1_year_one_pair": f"/v1/{year}..{last}?from=USD&to=JPY",
+        "v2_rates_one_day": f"/v2/rates?date={last}",
+    }
+
+
 # ---------------------------------------------------------------- report
+
+
+def floor_rows(setup: str, r: dict[str, Any]) -> list[tuple]:
+    """The table's rows of the floors: each figure as a ratio to its floor and target."""
+    rows = []
+    for name, f in r.get("floors", {}).items():
+        target = TARGETS[f"{name}_floor_ratio"]
+        rows.append((setup, f"ECB only: {name} / its bare floor",
+                     f"{f['pipeline']['seconds']:.1f} s / {f['floor']['seconds']:.2f} s = "
+                     f"{f['ratio']:.1f}x", f"≤ {target:.0f}x", verdict(f["ratio"] <= target)))  # fmt: skip
+        for stage, st in f["pipeline"]["stages"].items():
+            rows.append((setup, f"  {stage}", f"{st['seconds']:.1f} s", "", ""))
+    api = r.get("api")
+    for name, ratio in (api or {}).get("ratio", {}).items():
+        ours, floor = api["makerates"][name], api["floor"][name]
+        rows.append((setup, f"API {name}: req/s / bare ASGI floor",
+                     f"{ours['req_per_s']:.0f} / {floor['req_per_s']:.0f} = {ratio:.2f}x "
+                     f"({ours['errors']} errors, {ours['client']})",
+                     f"≥ {TARGETS['api_floor_ratio']}x",
+                     verdict(ratio >= TARGETS["api_floor_ratio"] and not ours["errors"])))  # fmt: skip
+    return rows
 
 
 def verdict(ok: bool) -> str:
@@ -593,6 +662,7 @@ def table(results: dict[str, Any]) -> str:
                     verdict(g["ratio"] >= 0.8),
                 )
             )
+        rows.extend(floor_rows(setup, r))
         rs = r["resync"]
         rows.append(
             (

@@ -1,0 +1,252 @@
+"""Bare floors for `just bench` (issue 15): the pipeline's work done the plainest way, on the
+same data in the same run, so that every figure is a ratio to what the work needs.
+
+- backfill floor: one process fetches the ECB's full-history zip, keeps it raw, DuckDB turns
+  it into a typed long Parquet (DECIMAL rates), and one JSON item per day goes into SQLite;
+- daily floor: fetch the daily XML, keep it raw, one day's Parquet beside the history, one
+  SQLite item;
+- API floor: a raw ASGI app under the same uvicorn, reading the same hot-store items the API
+  reads (the SQLite file gold synced) and answering the same requests, with floats.
+
+API load comes from `wrk` (Debian: `apt-get install wrk`) when it is on PATH, else from a
+threaded Python client (then the client, not the server, may be the limit: the JSON says so).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+HTTP_TIMEOUT = 60
+LOAD_SECONDS = 5
+CONNECTIONS = 16
+_UNPIVOT = """
+copy (
+    select cast("Date" as date) as rate_date, currency, cast(rate as decimal(38, 18)) as rate
+    from (unpivot (select * from read_csv($csv, all_varchar = true))
+          on columns(* exclude ("Date")) into name currency value rate)
+    where rate not in ('N/A', '') and currency <> '' and cast("Date" as date) >= $first
+) to '{out}' (format parquet)
+"""
+_DAY_ITEMS = """
+select strftime(rate_date, '%Y-%m-%d'),
+       to_json(map_from_entries(list((currency, cast(rate as varchar)) order by currency)))
+from read_parquet($parquet) group by rate_date order by rate_date
+"""
+
+
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as response:
+        return response.read()
+
+
+def _put(db: Path, rows: list[tuple[str, str]]) -> None:
+    con = sqlite3.connect(db)
+    con.execute(
+        "create table if not exists rates (pk text, sk text, item text, primary key (pk, sk))"
+    )
+    with con:
+        con.executemany("insert or replace into rates values ('RATES', ?, ?)", rows)
+    con.close()
+
+
+def backfill_floor(ecb_base_url: str, work: Path, first: str) -> dict[str, Any]:
+    """The ECB history from `first` on, from the mirror's zip to typed Parquet and one SQLite
+    item per day."""
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    raw = _fetch(f"{ecb_base_url}/eurofxref-hist.zip")
+    (work / "eurofxref-hist.zip").write_bytes(raw)
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    csv_path = work / "history.csv"
+    csv_path.write_bytes(archive.read(archive.namelist()[0]))
+    parquet = work / "history.parquet"
+    con = duckdb.connect()
+    con.execute(_UNPIVOT.format(out=parquet), {"csv": str(csv_path), "first": first})
+    rows = con.execute(_DAY_ITEMS, {"parquet": str(parquet)}).fetchall()
+    rates = con.execute("select count(*) from read_parquet($p)", {"p": str(parquet)}).fetchone()[0]
+    con.close()
+    _put(work / "hot.sqlite3", rows)
+    return {"seconds": round(time.monotonic() - started, 3), "days": len(rows), "rates": rates}
+
+
+def daily_floor(ecb_base_url: str, work: Path) -> dict[str, Any]:
+    """The newest day beside a history already loaded (backfill_floor's `work`)."""
+    started = time.monotonic()
+    raw = _fetch(f"{ecb_base_url}/eurofxref-daily.xml")
+    (work / "eurofxref-daily.xml").write_bytes(raw)
+    cubes = [e for e in ET.fromstring(raw).iter() if e.get("currency")]
+    day = next(e.get("time") for e in ET.fromstring(raw).iter() if e.get("time"))
+    con = duckdb.connect()
+    con.execute("create table day (rate_date date, currency varchar, rate decimal(38, 18))")
+    con.executemany(
+        "insert into day values (?, ?, ?)", [(day, e.get("currency"), e.get("rate")) for e in cubes]
+    )
+    con.execute(f"copy day to '{work / f'day-{day}.parquet'}' (format parquet)")
+    con.close()
+    item = json.dumps({e.get("currency"): e.get("rate") for e in cubes}, sort_keys=True)
+    _put(work / "hot.sqlite3", [(day, item)])
+    return {"seconds": round(time.monotonic() - started, 3), "day": day, "rates": len(cubes)}
+
+
+# ---------------------------------------------------------------- the API floor
+
+
+def _wire_numbers(wire: dict) -> dict[str, float]:
+    return {code: float(value["N"]) for code, value in wire["rates"]["M"].items()}
+
+
+class FloorApp:
+    """A raw ASGI app over the hot store's SQLite file: the v1 latest, a v1 range for one pair,
+    and the v2 rates of one day, each one read and a json.dumps of floats."""
+
+    def __init__(self, path: str, table: str):
+        self.path, self.table = path, '"' + table + '"'
+        self.local = threading.local()
+
+    def _rows(self, sql: str, *params: str) -> list[dict]:
+        con = getattr(self.local, "con", None) or sqlite3.connect(self.path)
+        self.local.con = con
+        return [json.loads(raw) for (raw,) in con.execute(sql, params).fetchall()]
+
+    def answer(self, path: str, query: str) -> dict | list:
+        t = self.table
+        if path == "/v1/latest":
+            wire = self._rows(f"select item from {t} where pk='RATES' order by sk desc limit 1")[0]
+            return {
+                "amount": 1.0,
+                "base": "EUR",
+                "date": wire["sk"]["S"],
+                "rates": _wire_numbers(wire),
+            }
+        if path.startswith("/v1/") and ".." in path:
+            start, end = path[4:].split("..")
+            base, quote = re.findall(r"(?:from|to)=([A-Z]{3})", query)
+            rates = {}
+            for wire in self._rows(
+                f"select item from {t} where pk='RATES' and sk between ? and ?", start, end
+            ):
+                numbers = _wire_numbers(wire)
+                if base in numbers and quote in numbers:
+                    rates[wire["sk"]["S"]] = {quote: round(numbers[quote] / numbers[base], 6)}
+            return {
+                "amount": 1.0,
+                "base": base,
+                "start_date": start,
+                "end_date": end,
+                "rates": rates,
+            }
+        day = re.search(r"date=(\d{4}-\d\d-\d\d)", query).group(1)
+        wire = self._rows(f"select item from {t} where pk='DAY#blend' and sk=?", day[:7])[0]
+        return [
+            {"date": day, "base": "EUR", "quote": cur, "rate": float(rate)}
+            for dd, cur, rate, _ in (line.split(" ") for line in wire["rows"]["S"].split("\n"))
+            if dd == day[8:]
+        ]
+
+    async def __call__(self, scope, receive, send) -> None:
+        body = json.dumps(self.answer(scope["path"], scope["query_string"].decode())).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def floor_app() -> FloorApp:
+    """uvicorn factory: `uvicorn --factory bench_floors:floor_app` (HOT_STORE, TABLE)."""
+    return FloorApp(os.environ["HOT_STORE"], os.environ.get("TABLE", "rates"))
+
+
+def serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    """Start a server and wait (at most 30 s) until it answers on `port`."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{' '.join(command)} did not answer on port {port} within 30 s")
+
+
+def load(url: str, seconds: int = LOAD_SECONDS) -> dict[str, Any]:
+    """Requests per second and latency at CONNECTIONS concurrent connections."""
+    if shutil.which("wrk"):
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
+            capture_output=True, text=True, timeout=seconds + 30, check=True,
+        ).stdout  # fmt: skip
+        rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+        p99 = re.search(r"99%\s+([0-9.]+)(us|ms|s)", out)
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return {"client": "wrk", "req_per_s": rps, "p99_ms": round(float(p99.group(1)) * scale, 2),
+                "errors": int(errors.group(1)) if errors else 0}  # fmt: skip
+    return _python_load(url, seconds)
+
+
+def _python_load(url: str, seconds: int) -> dict[str, Any]:
+    host_port, _, path = url.removeprefix("http://").partition("/")
+    host, port = host_port.split(":")
+    done, errors, stop = [0], [0], time.monotonic() + seconds
+
+    def worker() -> None:
+        con = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT)
+        while time.monotonic() < stop:
+            con.request("GET", "/" + path)
+            response = con.getresponse()
+            response.read()
+            done[0] += 1
+            errors[0] += response.status >= 400
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "client": "python threads",
+        "req_per_s": round(done[0] / seconds, 1),
+        "errors": errors[0],
+    }
+
+
+def api_vs_floor(env: dict[str, str], paths: dict[str, str], port: int = 18081) -> dict[str, Any]:
+    """`makerates serve` (one process) and the floor app under the same uvicorn, same store."""
+    servers = {
+        "makerates": [str(Path(sys.executable).parent / "makerates"), "serve", "--port", str(port)],
+        "floor": [sys.executable, "-m", "uvicorn", "--factory", "bench_floors:floor_app",
+                  "--port", str(port), "--no-access-log", "--log-level", "warning"],
+    }  # fmt: skip
+    table = env.get("TABLE_PREFIX", "") + "rates"
+    child_env = {**env, "TABLE": table, "PYTHONPATH": str(Path(__file__).parent)}
+    results: dict[str, Any] = {}
+    for name, command in servers.items():
+        proc = serve(command, child_env, port)
+        try:
+            results[name] = {k: load(f"http://127.0.0.1:{port}{p}") for k, p in paths.items()}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    results["ratio"] = {
+        k: round(results["makerates"][k]["req_per_s"] / results["floor"][k]["req_per_s"], 3)
+        for k in paths
+    }
+    return results
