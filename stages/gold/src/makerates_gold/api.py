@@ -1,4 +1,5 @@
-"""HTTP API compatible with Frankfurter v1, over the hot tier (FastAPI; `makerates serve`).
+"""HTTP API compatible with Frankfurter v1, over the hot tier (FastAPI; `makerates serve`); its
+v2 (`/v2/...`, over the series items) is `api_v2`, mounted here.
 
 GET /v1/latest, /v1/YYYY-MM-DD, /v1/START..END, /v1/START.., /v1/currencies with the
 parameters `from` (alias `base`), `to` (alias `symbols`, comma-separated) and `amount`, and
@@ -34,7 +35,7 @@ from makerates_core.errors import UpstreamError, UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
-from makerates_gold import reads
+from makerates_gold import api_v2, reads, series
 from makerates_gold.items import PIVOT, RATES_PK
 
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
@@ -157,8 +158,9 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
     app = FastAPIOffline(  # /docs and /redoc from packaged assets: they work offline
         title="makerates",
         version="1",
-        description="ECB reference rates from the makerates hot tier, Frankfurter v1 compatible. "
-        "Cross rates: one exact division, then rounded for display.",
+        description="ECB reference rates from the makerates hot tier, Frankfurter v1 compatible, "
+        "and Frankfurter v2's /v2 routes over every provider's series. Cross rates: one exact "
+        "division, then rounded for display.",
     )
 
     @app.exception_handler(NotFound)
@@ -168,6 +170,14 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
     @app.exception_handler(Unprocessable)
     async def unprocessable(request: Request, exc: Unprocessable) -> JSONResponse:
         return JSONResponse({"message": exc.message}, status_code=422)
+
+    @app.exception_handler(series.Missing)
+    async def missing(request: Request, exc: series.Missing) -> JSONResponse:
+        return JSONResponse({"message": str(exc)}, status_code=404)
+
+    @app.exception_handler(series.Invalid)
+    async def invalid(request: Request, exc: series.Invalid) -> JSONResponse:
+        return JSONResponse({"message": str(exc)}, status_code=422)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> JSONResponse:
@@ -205,6 +215,13 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         body = {
             "name": "makerates",
             "versions": {"v1": "/v1/latest"},
+            "v2": {
+                "rates": "/v2/rates",
+                "rate": "/v2/rate/{base}/{quote}",
+                "currencies": "/v2/currencies",
+                "currency": "/v2/currency/{code}",
+                "providers": "/v2/providers",
+            },
             "docs": {"openapi": "/openapi.json", "swagger": "/docs", "redoc": "/redoc"},
         }
         return respond(request, body, LATEST_MAX_AGE)
@@ -261,4 +278,5 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         closed = last and end < reads.today() - timedelta(days=7)
         return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
 
+    app.include_router(api_v2.router(store, table))
     return app
