@@ -12,7 +12,7 @@ Key schema (pk, sk are strings):
 - `META` / `SYNC`         the sync watermark: one digest per year of the served rows
   (published.YEAR_DIGESTS, computed in DuckDB), `h`.
 - `DAY#<series>`, `WEEK#<series>`, `MONTH#<series>` / `YYYY-MM`   the v2 series items: `rows`
-  (text lines, DESIGN.md "v2: series items"), `h` (DuckDB's md5 of `rows`), `run_id`.
+  (text lines, DESIGN.md "v2: series items"), `h` (DuckDB's hash of the month's rows), `run_id`.
 """
 
 from __future__ import annotations

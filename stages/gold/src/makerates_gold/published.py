@@ -149,30 +149,31 @@ select strftime(rate_date, '%Y-%m-%d'), currency, rate_text(rate), source
 from silver where served and list_contains($years, strftime(rate_date, '%Y'))
 order by rate_date, currency
 """
-# The v2 series items' text (DESIGN.md): one `rows` per (series, month), hashed in DuckDB, so
-# only the months whose hash differs from the hot tier's ever reach Python.
+# The v2 series items (DESIGN.md): one item per (series, month). DuckDB hashes each month's
+# rows (no text: the cast to text is the costly part), so only the months whose hash differs
+# from the hot tier's are rendered as text and reach Python.
 _SERIES = """
 create temp table series as
-with lines as (
-    select 'DAY#' || provider as pk, calendar_date as day, currency,
-           rate_text(rate) || ' ' || days_carried as tail
-    from read_parquet($calendar)
-    union all
-    select 'WEEK#' || provider, period_start, currency, rate_text(rate) || ' ' || observations
-    from read_parquet($weekly)
-    union all
-    select 'MONTH#' || provider, period_start, currency, rate_text(rate) || ' ' || observations
-    from read_parquet($monthly)
-)
-select pk, strftime(day, '%Y-%m') as sk,
-       string_agg(strftime(day, '%d') || ' ' || currency || ' ' || tail, chr(10)
-                  order by day, currency) as rows
-from lines group by pk, sk
+select 'DAY#' || provider as pk, strftime(calendar_date, '%Y-%m') as sk, calendar_date as day,
+       currency, rate, days_carried as n
+from read_parquet($calendar)
+union all
+select 'WEEK#' || provider, strftime(period_start, '%Y-%m'), period_start, currency, rate,
+       observations
+from read_parquet($weekly)
+union all
+select 'MONTH#' || provider, strftime(period_start, '%Y-%m'), period_start, currency, rate,
+       observations
+from read_parquet($monthly)
 """
-_SERIES_HASHES = "select pk, sk, left(md5(rows), 20) from series"
-_SERIES_ROWS = """
-select pk, sk, rows, left(md5(rows), 20) from series
-where list_contains($keys, pk || '|' || sk) order by pk, sk
+_SERIES_HASH = "hash(list(hash(day, currency, rate, n) order by day, currency))"
+_SERIES_HASHES = f"select pk, sk, $version || '-' || {_SERIES_HASH} from series group by pk, sk"
+_SERIES_ROWS = f"""
+select pk, sk,
+       string_agg(strftime(day, '%d') || ' ' || currency || ' ' || rate_text(rate) || ' ' || n,
+                  chr(10) order by day, currency),
+       $version || '-' || {_SERIES_HASH}
+from series where list_contains($keys, pk || '|' || sk) group by pk, sk order by pk, sk
 """
 # Each registry provider's currencies: code → [first, last].
 _PROVIDER_CURRENCIES = """
@@ -263,11 +264,13 @@ class SilverTable:
         """(pk, sk) → h of every series item this publication makes (DESIGN.md)."""
         uris = self.published.uris
         self._fetch(_SERIES, calendar=uris[CALENDAR], weekly=uris[WEEKLY], monthly=uris[MONTHLY])
-        return {(pk, sk): h for pk, sk, h in self._fetch(_SERIES_HASHES)}
+        hashes = self._fetch(_SERIES_HASHES, version=DIGEST_VERSION)
+        return {(pk, sk): h for pk, sk, h in hashes}
 
     def series_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
         """(pk, sk, rows, h) of the series items `keys` (after series_hashes)."""
-        return self._fetch(_SERIES_ROWS, keys=[f"{pk}|{sk}" for pk, sk in keys])
+        wanted = [f"{pk}|{sk}" for pk, sk in keys]
+        return self._fetch(_SERIES_ROWS, keys=wanted, version=DIGEST_VERSION)
 
     def days(self, years: list[str]) -> dict[str, Day]:
         """The served days of `years`, as exact Decimals."""
