@@ -170,6 +170,20 @@ def test_runs_command_on_an_empty_store(deployment):
         ("history", "USD", "JPY", "--from", "1998-03-01", "--to", "2024-03-08"),
         ("history", "USD", "JPY", "--from", "2024-03-08", "--to", "2024-03-01"),
         ("chart", "USD", "XYZ", "--from", "2024-03-01", "--to", "2024-03-08", "-o", "x.png"),
+        ("rate", "USD", "JPY", "--provider", "xyz"),
+        ("convert", "10", "USD", "XYZ", "--provider", "ecb", "--csv"),
+        (
+            "history",
+            "USD",
+            "JPY",
+            "--from",
+            "2024-03-01",
+            "--to",
+            "2024-03-08",
+            "--provider",
+            "nbp",
+        ),
+        ("history", "USD", "JPY", "--from", "2024-03-08", "--to", "2024-03-01", "--group", "week"),
     ],
 )
 def test_command_errors_are_one_line(deployment, q1_2024, args):
@@ -220,3 +234,60 @@ def test_csv_parses_back_to_the_exact_values(deployment, q1_2024):
     listed = _csv(deployment.run("makerates", "providers", "--csv"))
     names = json.loads(deployment.run("makerates", "providers", "--json").stdout)
     assert [r["key"] for r in listed] == [p["key"] for p in names]
+
+
+WEDNESDAYS = ("2024-03-06", "2024-03-13", "2024-03-20", "2024-03-27")
+NBP = {"USD": "1.088123456789012345", "PLN": "4.321098765432109876"}  # per EUR, 18 places
+
+
+@pytest.fixture
+def with_nbp(deployment, ecb) -> dict[str, dict[str, str]]:
+    """The ECB's Q1 2024 and NBP's (made-up) rates of March's Wednesdays, synced."""
+    from makerates_gold.sync import sync
+
+    days = ecb("2024-01-01", "2024-03-31")
+    deployment.publish("silver-nbp", days, observations={"nbp": dict.fromkeys(WEDNESDAYS, NBP)})
+    sync(deployment.settings, deployment.store())
+    return days
+
+
+def test_rate_and_convert_from_one_provider_and_as_csv(deployment, with_nbp, exact):
+    asked = ("USD", "PLN", "--date", "2024-03-16", "--provider", "NBP")
+    answer = json.loads(deployment.run("makerates", "rate", *asked, "--json").stdout)
+    assert answer == {
+        "base": "USD", "quote": "PLN", "date": "2024-03-16", "rate_date": "2024-03-13",
+        "rate": reads.decimal_text(exact(NBP["PLN"], NBP["USD"])), "source": "nbp",
+    }  # fmt: skip
+    text = deployment.run("makerates", "rate", *asked).stdout
+    assert text.startswith(f"1 USD = {answer['rate']} PLN on 2024-03-16 (from the nbp rates of 2024-03-13")  # fmt: skip
+    assert _csv(deployment.run("makerates", "rate", *asked, "--csv")) == [answer]
+    ecb = _csv(deployment.run("makerates", "rate", "USD", "PLN", "--date", "2024-03-16", "--csv"))
+    friday = with_nbp["2024-03-15"]
+    assert ecb == [{**answer, "rate_date": "2024-03-15", "source": "", "rate": reads.decimal_text(exact(friday["PLN"], friday["USD"]))}]  # fmt: skip
+    converted = _csv(deployment.run("makerates", "convert", "100", *asked, "--csv"))
+    with localcontext() as ctx:
+        ctx.prec = 50
+        assert Decimal(converted[0]["result"]) == 100 * Decimal(answer["rate"])
+    assert converted[0]["amount"] == "100" and converted[0]["rate_date"] == "2024-03-13"
+    money = deployment.run("makerates", "convert", "100", *asked).stdout
+    assert money.startswith(
+        "100 USD = 397.11 PLN on 2024-03-16 (rate 3.97115, nbp rates of 2024-03-13)"
+    )
+
+
+def test_history_of_a_provider_and_grouped(deployment, with_nbp, exact):
+    window = ("--from", "2024-03-01", "--to", "2024-03-31")
+    nbp = json.loads(deployment.run("makerates", "history", "EUR", "USD", *window, "--provider", "nbp", "--json").stdout)  # fmt: skip
+    assert (nbp["series"], nbp["group"]) == ("nbp", "day")
+    assert nbp["rates"] == [{"rate_date": d, "rate": NBP["USD"]} for d in WEDNESDAYS]
+    quarter = ("--from", "2024-01-01", "--to", "2024-03-31", "--group", "month")
+    months = _csv(deployment.run("makerates", "history", "USD", "JPY", *quarter, "--csv"))
+    assert [m["period_start"] for m in months] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    march = [r for d, r in with_nbp.items() if d >= "2024-03-01"]
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 60, "ROUND_DOWN"
+        means = {c: (sum(Decimal(r[c]) for r in march) / len(march)).quantize(Decimal("1e-18")) for c in ("JPY", "USD")}  # fmt: skip
+    assert months[2]["rate"] == reads.decimal_text(exact(str(means["JPY"]), str(means["USD"])))
+    text = deployment.run("makerates", "history", "USD", "JPY", *quarter).stdout.splitlines()
+    assert text[0].split() == ["period_start", "USD/JPY"] and text[3].split()[1] == months[2]["rate"]  # fmt: skip
+    assert text[-1] == "3 months of series blend from 2024-01-01 to 2024-03-31"

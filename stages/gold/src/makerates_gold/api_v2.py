@@ -10,7 +10,7 @@ application/x-ndjson`); a range is streamed in all three.
 
 Display rule: `rate` is a JSON number written from the exact Decimal (never through a float),
 rounded half-even to DISPLAY_DIGITS (10) significant digits, trailing zeros dropped. A
-published rate per EUR has fewer digits (the ECB's at most 6), so with base EUR it is the
+published rate per EUR has fewer digits (the ECB's at most 7), so with base EUR it is the
 published string itself: `providers=ECB` answers the ECB to the digit. `exact` is the stored
 string (base EUR) or the quotient at reads.CROSS_PRECISION (50) digits.
 

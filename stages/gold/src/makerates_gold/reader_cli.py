@@ -1,6 +1,8 @@
 """`makerates`: read rates from the hot tier.
 
-Subcommands: rate, convert, history, chart, currencies, runs, serve.
+Subcommands: rate, convert, history, chart, currencies, providers, runs, serve. `--provider P`
+(rate, convert, history) reads provider P's own series instead of our published rates, and
+`history --group week|month` the weekly or monthly means (`series.py`, the v2 items).
 
 Every answer takes at most two requests to the hot tier. Errors are one line on stderr and a
 non-zero exit (2 bad input or no rate, 3 the hot tier could not be reached).
@@ -18,10 +20,11 @@ from decimal import Decimal
 
 from makerates_core.errors import UserError, one_line_errors
 from makerates_core.events import recent_runs
-from makerates_core.hotstore import open_store, table_name
+from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
-from makerates_gold import reads
+from makerates_gold import reads, series
+from makerates_gold.items import ECB
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,7 +44,8 @@ def parser() -> argparse.ArgumentParser:
     rate.add_argument("base", metavar="BASE", help="currency code, e.g. USD")
     rate.add_argument("quote", metavar="QUOTE", help="currency code, e.g. JPY")
     rate.add_argument("--date", dest="day", metavar="YYYY-MM-DD", help="calendar day asked for")
-    rate.add_argument("--json", action="store_true", help="one JSON object, rate as a string")
+    _provider(rate)
+    _formats(rate, "one JSON object, rate as a string")
     rate.set_defaults(handler=cmd_rate)
 
     listing = commands.add_parser(
@@ -63,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("base", metavar="BASE")
     convert.add_argument("quote", metavar="QUOTE")
     convert.add_argument("--date", dest="day", metavar="YYYY-MM-DD")
-    convert.add_argument("--json", action="store_true", help="one JSON object, numbers as strings")
+    _provider(convert)
+    _formats(convert, "one JSON object, numbers as strings")
     convert.set_defaults(handler=cmd_convert)
 
     for name, help_text in (
@@ -76,6 +81,12 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
         sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
         if name == "history":
+            _provider(sub)
+            sub.add_argument(
+                "--group",
+                choices=sorted(series.GROUPS),
+                help="the mean of each week (from Monday) or month overlapping the range",
+            )
             _formats(sub, "one JSON object")
             sub.set_defaults(handler=cmd_history)
         else:
@@ -100,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
     runs.set_defaults(handler=cmd_runs)
 
     serve = commands.add_parser(
-        "serve", help="the Frankfurter v1 compatible HTTP API over the hot tier (uvicorn)"
+        "serve", help="the Frankfurter-compatible HTTP API (v1 and /v2) over the hot tier (uvicorn)"
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
@@ -111,19 +122,51 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
+def _provider(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--provider",
+        metavar="KEY",
+        help="read that provider's own rates (a registry key: `makerates providers`)",
+    )
+
+
+def _answer(args: argparse.Namespace, store: HotStore, table: str) -> reads.RateAnswer:
+    """BASE→QUOTE on --date (or the latest): our published rates, or --provider's series."""
     day: date | None = reads.parse_day(args.day) if args.day is not None else None
+    if args.provider is None:
+        return reads.rate(store, table, args.base, args.quote, day)
+    key = series.parse_series(args.provider)
+    base, quote = reads.parse_code(args.base), reads.parse_code(args.quote)
+    ask = series.Ask(base=base, quotes=(quote,), series=(key,))
+    row = (series.on_day(store, table, ask, day) if day else series.latest(store, table, ask))[0]
+    sources = {c: key for c in (base, quote) if c != reads.PIVOT and key != ECB}
+    asked = day.isoformat() if day else row.date
+    return reads.RateAnswer(base, quote, asked, row.date, row.rate, sources)
+
+
+def _structured(args: argparse.Namespace, body: dict[str, str], fields: list[str]) -> bool:
+    """--csv (a header and one row of `fields`) or --json (`body`); False: neither asked."""
+    if args.csv:
+        _print_csv(fields, [[body.get(f) for f in fields]])
+    elif args.json:
+        print(json.dumps(body))
+    return args.csv or args.json
+
+
+ANSWER_FIELDS = ["base", "quote", "date", "rate_date", "rate", "source"]
+
+
+def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
     store = open_store(settings)
-    answer = reads.rate(store, table_name(settings, "rates"), args.base, args.quote, day)
-    if args.json:
-        print(json.dumps(answer.as_json()))
+    answer = _answer(args, store, table_name(settings, "rates"))
+    if _structured(args, answer.as_json(), ANSWER_FIELDS):
         return
-    note = _rates_of(answer)
+    note = _rates_of(answer, args.provider)
     if answer.rate_date != answer.date:
         note = f"from the {note}, the latest published on or before it"
     print(
         f"1 {answer.base} = {reads.decimal_text(answer.rate)} {answer.quote} "
-        f"on {answer.date} ({note}){_stale(answer) if day is None else ''}"
+        f"on {answer.date} ({note}){_stale(answer) if args.day is None else ''}"
     )
 
 
@@ -135,8 +178,11 @@ def _stale(answer: reads.RateAnswer) -> str:
     return f"; stale: the newest rate is {age} days old, run `just pipeline` to load newer ones"
 
 
-def _rates_of(answer: reads.RateAnswer) -> str:
-    """ "ECB rates of DAY", or "rates of DAY, AED from exchangerate_api"."""
+def _rates_of(answer: reads.RateAnswer, provider: str | None = None) -> str:
+    """ "ECB rates of DAY", "rates of DAY, AED from exchangerate_api", or "nbp rates of DAY"
+    (--provider)."""
+    if provider is not None:
+        return f"{provider.lower()} rates of {answer.rate_date}"
     if not answer.sources:
         return f"ECB rates of {answer.rate_date}"
     others = ", ".join(f"{code} from {source}" for code, source in answer.sources.items())
@@ -198,19 +244,18 @@ def cmd_providers(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
     amount = reads.parse_amount(args.amount)
-    day: date | None = reads.parse_day(args.day) if args.day is not None else None
     store = open_store(settings)
-    answer = reads.rate(store, table_name(settings, "rates"), args.base, args.quote, day)
+    answer = _answer(args, store, table_name(settings, "rates"))
     result = reads.convert(amount, answer)
-    if args.json:
-        body = {"amount": reads.decimal_text(amount), **answer.as_json()}
-        body.update(result=reads.decimal_text(result), rounding="none: exact decimals")
-        print(json.dumps(body))
+    body = {"amount": reads.decimal_text(amount), **answer.as_json()}
+    body.update(result=reads.decimal_text(result), rounding="none: exact decimals")
+    if _structured(args, body, ["amount", *ANSWER_FIELDS, "result"]):
         return
     minor = reads.minor_units(store, table_name(settings, "rates")).get(answer.quote)
     print(
         f"{format(amount, ',f')} {answer.base} = {reads.money(result, minor)} {answer.quote} "
-        f"on {answer.date} (rate {reads.rate_text(answer.rate)}, {_rates_of(answer)})"
+        f"on {answer.date} (rate {reads.rate_text(answer.rate)}, "
+        f"{_rates_of(answer, args.provider)})"
     )
 
 
@@ -220,22 +265,66 @@ def _series(args: argparse.Namespace, settings: Settings) -> reads.Series:
     return reads.history(store, table_name(settings, "rates"), args.base, args.quote, start, end)
 
 
+def _series_history(args: argparse.Namespace, settings: Settings) -> dict:
+    """history --provider/--group: the rows of `series.daily` or `series.grouped` (exact),
+    as the JSON's object; an empty answer is an error naming the range."""
+    start, end = reads.parse_day(args.start), reads.parse_day(args.end)
+    if start > end:
+        raise UserError(f"--from {start} is after --to {end}")
+    keys = (series.parse_series(args.provider),) if args.provider else (series.BLEND,)
+    base, quote = reads.parse_code(args.base), reads.parse_code(args.quote)
+    ask = series.Ask(base=base, quotes=(quote,), series=keys)
+    store, table = open_store(settings), table_name(settings, "rates")
+    series.check_known(store, table, ask)
+    if args.group:
+        rows = series.grouped(store, table, ask, (start, end), args.group)
+    else:
+        rows = series.daily(store, table, ask, (start, end))
+    column = "period_start" if args.group else "rate_date"
+    points = [{column: row.date, "rate": reads.decimal_text(row.rate)} for row in rows]
+    if not points:
+        raise series.missing(ask, f"from {start} to {end}")
+    body = {"base": base, "quote": quote, "from": start.isoformat(), "to": end.isoformat()}
+    return {**body, "series": keys[0], "group": args.group or "day", "rates": points}
+
+
 def cmd_history(args: argparse.Namespace, settings: Settings) -> None:
-    series = _series(args, settings)
+    if args.provider or args.group:
+        _print_history(args, _series_history(args, settings))
+        return
+    found = _series(args, settings)
     if args.csv:
         rows = [
-            [p.rate_date, series.base, series.quote, reads.decimal_text(p.rate)]
-            for p in series.points
+            [p.rate_date, found.base, found.quote, reads.decimal_text(p.rate)] for p in found.points
         ]
         _print_csv(["rate_date", "base", "quote", "rate"], rows)
         return
     if args.json:
-        print(json.dumps(series.as_json()))
+        print(json.dumps(found.as_json()))
         return
-    print(f"{'rate_date':<10}  {series.base}/{series.quote}")
-    for point in series.points:
+    print(f"{'rate_date':<10}  {found.base}/{found.quote}")
+    for point in found.points:
         print(f"{point.rate_date:<10}  {reads.decimal_text(point.rate)}")
-    print(f"{len(series.points)} ECB publication days from {series.start} to {series.end}")
+    print(f"{len(found.points)} ECB publication days from {found.start} to {found.end}")
+
+
+def _print_history(args: argparse.Namespace, body: dict) -> None:
+    column = next(iter(body["rates"][0]))
+    pair = (body["base"], body["quote"])
+    if args.csv:
+        rows = [[p[column], *pair, p["rate"]] for p in body["rates"]]
+        _print_csv([column, "base", "quote", "rate"], rows)
+        return
+    if args.json:
+        print(json.dumps(body))
+        return
+    print(f"{column:<12}  {'/'.join(pair)}")
+    for point in body["rates"]:
+        print(f"{point[column]:<12}  {point['rate']}")
+    what = {"day": "days", "week": "weeks", "month": "months"}[body["group"]]
+    print(
+        f"{len(body['rates'])} {what} of series {body['series']} from {body['from']} to {body['to']}"
+    )
 
 
 def cmd_chart(args: argparse.Namespace, settings: Settings) -> None:
