@@ -172,17 +172,7 @@ def test_runs_command_on_an_empty_store(deployment):
         ("chart", "USD", "XYZ", "--from", "2024-03-01", "--to", "2024-03-08", "-o", "x.png"),
         ("rate", "USD", "JPY", "--provider", "xyz"),
         ("convert", "10", "USD", "XYZ", "--provider", "ecb", "--csv"),
-        (
-            "history",
-            "USD",
-            "JPY",
-            "--from",
-            "2024-03-01",
-            "--to",
-            "2024-03-08",
-            "--provider",
-            "nbp",
-        ),
+        ("history", "USD", "JPY", "--from", "2024-03-01", "--to", "2024-03-08", "--provider=nbp"),
         ("history", "USD", "JPY", "--from", "2024-03-08", "--to", "2024-03-01", "--group", "week"),
     ],
 )
