@@ -279,4 +279,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
 
     app.include_router(api_v2.router(store, table))
+    from makerates_gold.audit_api import router as audit_router  # POST /v2/audit
+
+    app.include_router(audit_router(store, table))
     return app

@@ -119,6 +119,9 @@ def parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="processes answering (default 1; one per core)"
     )
     serve.set_defaults(handler=cmd_serve)
+    from makerates_gold.audit_cli import add_parser as add_audit  # `makerates audit`
+
+    add_audit(commands)
     return top
 
 
