@@ -399,7 +399,13 @@ def cutoff_of(series_key: str) -> Cutoff:
     """The registry's `publishes_at` of the series' provider; the blend's is the ECB's."""
     text = registry_get(ECB if series_key == BLEND else series_key).publishes_at
     clock, zone = text.split(" ", 1)
-    return Cutoff(time.fromisoformat(clock), parse_zone(zone), text)
+    try:
+        return Cutoff(time.fromisoformat(clock), parse_zone(zone), text)
+    except AuditError:
+        raise UserError(
+            f"{series_key}'s publication time {text} needs the IANA time zone database, which "
+            "this system lacks: install it (`pip install tzdata`, or the OS package tzdata)"
+        ) from None
 
 
 @dataclass(frozen=True)
