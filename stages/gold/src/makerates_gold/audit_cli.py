@@ -234,7 +234,7 @@ def summary_lines(body: dict, shown: Shown) -> list[str]:
     the rounding rule last."""
     total = shown.money(Decimal(body["total_cost"]), shown.report)
     lines = [
-        f"{body['rows']:,} conversions, {body['priced']:,} priced against {body['reference']} "
+        f"{_count(body['rows'], 'conversion')}, {body['priced']:,} priced against {body['reference']} "
         f"(publication {body['publication_time']}): total cost {total}"
     ]
     if "markup_bps" in body:
@@ -254,8 +254,12 @@ def summary_lines(body: dict, shown: Shown) -> list[str]:
     return lines
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _rows(count: int) -> str:
-    return f"{count:,} row" + ("" if count == 1 else "s")
+    return _count(count, "row")
 
 
 def _groups(body: dict, shown: Shown) -> list[str]:
