@@ -42,6 +42,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
+import bench_audit  # noqa: E402
 from bench_floors import api_vs_floor, backfill_floor, daily_floor  # noqa: E402
 from ecb_mirror import EcbMirror, History  # noqa: E402
 from makerates_core.events import read_outputs  # noqa: E402
@@ -684,6 +685,12 @@ def table(results: dict[str, Any]) -> str:
                 verdict(sv["ratio"] <= 2),
             )
         )
+    if "audit" in results:
+        a = results["audit"]
+        rows.append(("-", f"audit {a['rows']:,} rows, whole process (floor loop)",
+                     f"{a['audit_cli']['seconds']:.1f} s, {a['audit_cli']['peak_rss_mb'] or 0:.0f} MB "
+                     f"({a['floor']['seconds']:.1f} s)", f"≤ {a['target_s']:.0f} s",
+                     verdict(a["ok"])))  # fmt: skip
     for stage, s in results.get("dependency_sizes", {}).items():
         rows.append(
             (
@@ -748,6 +755,8 @@ def main(argv: list[str] | None = None) -> int:
                     results["setups"][setup] = bench_setup(setup, root, history, args.quick, aws)
             else:
                 results["setups"][setup] = bench_setup(setup, root, history, args.quick, None)
+    progress("audit: a statement of conversions against its bare floor")
+    results["audit"] = bench_audit.run(args.quick)
     progress("installed dependency sizes")
     results["dependency_sizes"] = dependency_sizes()
     results["total_s"] = round(time.monotonic() - STARTED, 1)
