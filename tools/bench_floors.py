@@ -235,7 +235,10 @@ def api_vs_floor(env: dict[str, str], paths: dict[str, str], port: int = 18081) 
         "floor": [sys.executable, "-m", "uvicorn", "--factory", "bench_floors:floor_app",
                   "--port", str(port), "--no-access-log", "--log-level", "warning"],
     }  # fmt: skip
-    table = env.get("TABLE_PREFIX", "") + "rates"
+    from makerates_core.hotstore import table_name
+    from makerates_core.settings import Settings
+
+    table = table_name(Settings.from_env(env), "rates")
     child_env = {**env, "TABLE": table, "PYTHONPATH": str(Path(__file__).parent)}
     results: dict[str, Any] = {}
     for name, command in servers.items():
@@ -245,6 +248,9 @@ def api_vs_floor(env: dict[str, str], paths: dict[str, str], port: int = 18081) 
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+    failed = [f"{n} {k}" for n in servers for k in paths if results[n][k]["errors"]]
+    if failed:
+        raise RuntimeError(f"API benchmark: error answers from {', '.join(failed)}")
     results["ratio"] = {
         k: round(results["makerates"][k]["req_per_s"] / results["floor"][k]["req_per_s"], 3)
         for k in paths
