@@ -6,8 +6,10 @@
 #   3. each stage's --help (and gold's `makerates --help`)
 #   4. sizes, contents, user, labels (ops/images-size.sh)
 #   5. the three stages chained (ops/pipeline-docker.sh) against a moto server (S3 + DynamoDB on
-#      one loopback port) and tools/ecb_mirror.py, on the host network; then the hot tier must
-#      hold rates. SMOKE_PIPELINE=0 skips this step.
+#      one loopback port) and tools/ecb_mirror.py, on the host network, each stage with its own
+#      key pair, silver the way the pipeline flow's DbtCLI task runs it (PIPELINE_SILVER=dbtcli:
+#      as root in a root-owned working directory, dropping to 10001, leaving dbt's target/ there);
+#      then the hot tier must hold rates. SMOKE_PIPELINE=0 skips this step.
 # On hosts where TLS needs the system CA bundle, it goes to the build as a secret
 # (BUILD_CA_BUNDLE, default: $SSL_CERT_FILE when set); nothing is stored in the images.
 set -euo pipefail
@@ -58,12 +60,18 @@ for _ in $(seq 60); do
 done
 
 export AWS_ACCESS_KEY_ID=smoke AWS_SECRET_ACCESS_KEY=smoke-secret AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+# moto enforces no IAM here (tests/security does): distinct pairs show each stage gets its own.
+for stage in "${STAGES[@]}"; do
+  export "${stage^^}_AWS_ACCESS_KEY_ID=smoke-$stage" "${stage^^}_AWS_SECRET_ACCESS_KEY=smoke-$stage-secret"
+done
+# The three sources the mirror's smoke URLs below serve.
+export SOURCES=ecb,frankfurter,exchangerate_api
 export LAKE_URL=s3://makerates-smoke TABLE_PREFIX=smoke_ INITIAL_LOOKBACK_DAYS=10
 export S3_ENDPOINT_URL="http://127.0.0.1:$moto_port" DYNAMODB_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 uv run --locked bash ops/init/lake-init.sh
 uv run --locked bash ops/init/hot-init.sh
 t3=$(date +%s)
-PIPELINE_NETWORK=host PIPELINE_S3_ENDPOINT_URL="$S3_ENDPOINT_URL" \
+PIPELINE_NETWORK=host PIPELINE_SILVER=dbtcli PIPELINE_S3_ENDPOINT_URL="$S3_ENDPOINT_URL" \
   PIPELINE_DYNAMODB_ENDPOINT_URL="$DYNAMODB_ENDPOINT_URL" \
   PIPELINE_ECB_BASE_URL="http://127.0.0.1:$ecb_port/stats/eurofxref" \
     PIPELINE_FRANKFURTER_BASE_URL="http://127.0.0.1:$ecb_port/frankfurter" \

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Push kestra/flows/*.yml to a running Kestra through its API (create, or update in place).
+# Push kestra/flows/*.yml to a running Kestra through its API (create, or update in place):
+# makerates_pipeline (the flow body) first, then the flows that call it as a subflow.
 #   KESTRA_URL       default http://localhost:8080
 #   KESTRA_TENANT    default main (Kestra ≥ 0.21 puts the tenant in API paths)
 #   KESTRA_USERNAME / KESTRA_PASSWORD   basic auth, if the server has it on
-#   MAKERATES_IMAGE_PREFIX / MAKERATES_IMAGE_TAG   written into each flow's variables
-#                    image_prefix / image_tag (default tag: the git revision `just images` tags)
+#   MAKERATES_IMAGE_PREFIX / MAKERATES_IMAGE_TAG   written into the variables image_prefix /
+#                    image_tag (of makerates_pipeline, the one flow that names images; default
+#                    tag: the git revision `just images` tags)
 #   DRY_RUN=1        print the rendered flows instead of sending them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,12 @@ auth=()
 [ -n "${KESTRA_USERNAME:-}" ] && auth=(-u "${KESTRA_USERNAME}:${KESTRA_PASSWORD:-}")
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 
+flows=(kestra/flows/makerates_pipeline.yml)
 for flow in kestra/flows/*.yml; do
+  [ "$flow" = "${flows[0]}" ] || flows+=("$flow")
+done
+
+for flow in "${flows[@]}"; do
   name="$(basename "$flow")"
   # Set the image variables without reformatting the file (comments and order stay).
   python3 - "$flow" "$tmp/$name" "$tag" "${MAKERATES_IMAGE_PREFIX-__keep__}" <<'PY'
