@@ -149,6 +149,14 @@ def test_runs_command_lists_the_sync_runs(deployment, ecb):
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines()[0] == "run-2  gold succeeded"
     assert "days_written=9" in text.stdout
+    table = deployment.run("makerates", "runs", "--csv")
+    assert table.returncode == 0, table.stderr
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert [(r["run_id"], r["event"]) for r in rows] == [
+        ("run-2", "started"), ("run-2", "succeeded"), ("run-1", "started"), ("run-1", "succeeded")
+    ]  # fmt: skip
+    assert "days_written=9" in rows[1]["counts"].split(" ")
+    assert rows[1]["at"] == runs[0]["events"][-1]["at"]
 
 
 def test_runs_command_on_an_empty_store(deployment):

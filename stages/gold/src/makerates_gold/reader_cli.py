@@ -107,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
     listed.set_defaults(handler=cmd_providers)
 
     runs = commands.add_parser("runs", help="recent pipeline runs and their stage events")
-    runs.add_argument("--json", action="store_true", help="one JSON array")
+    _formats(runs, "one JSON array")
     runs.set_defaults(handler=cmd_runs)
 
     serve = commands.add_parser(
@@ -345,10 +345,22 @@ def _json_number(value: object) -> object:
     return str(value)
 
 
+RUN_COLUMNS = ["run_id", "at", "stage", "event", "duration_s", "counts", "error"]
+
+
+def _run_row(run_id: str, event: dict) -> list[object]:
+    """One stage event as a CSV row; its counts as `name=value` pairs joined by spaces."""
+    counts = " ".join(f"{k}={v}" for k, v in sorted(event.get("counts", {}).items()))
+    return [run_id, *(event.get(k) for k in RUN_COLUMNS[1:5]), counts, event.get("error")]
+
+
 def cmd_runs(args: argparse.Namespace, settings: Settings) -> None:
     runs = recent_runs(settings, open_store(settings))
     if args.json:
         print(json.dumps(runs, default=_json_number))
+        return
+    if args.csv:
+        _print_csv(RUN_COLUMNS, [_run_row(run["run_id"], e) for run in runs for e in run["events"]])
         return
     if not runs:
         print("no runs recorded yet")
@@ -359,7 +371,7 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> None:
         summary = ", ".join(f"{stage} {event}" for stage, event in final.items())
         print(f"{run['run_id']}  {summary}")
         for event in events:
-            counts = " ".join(f"{k}={v}" for k, v in sorted(event.get("counts", {}).items()))
+            counts = _run_row(run["run_id"], event)[5]
             error = f"  error: {event['error']}" if event.get("error") else ""
             print(
                 f"  {event['at']}  {event['stage']:<7} {event['event']:<9} "
