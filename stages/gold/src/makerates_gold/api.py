@@ -21,10 +21,9 @@ scripts from the installed `fastapi-offline` package, so they work without a CDN
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Annotated, Any
 
@@ -35,11 +34,10 @@ from makerates_core.errors import UpstreamError, UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
-from makerates_gold import api_v2, reads, series
+from makerates_gold import api_v2, http_cache, reads, series
+from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
 from makerates_gold.items import PIVOT, RATES_PK
 
-LATEST_MAX_AGE = 300  # the latest day changes once a working day
-PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
 # Rates in the answer that are not the ECB's, "AED=exchangerate_api,…"; a header, so that
 # the body keeps Frankfurter's shape.
 SOURCES_HEADER = "X-Rate-Sources"
@@ -189,14 +187,11 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         request: Request, body: dict[str, Any], max_age: int, sources: dict[str, str] | None = None
     ) -> Response:
         raw = json.dumps(body, separators=(",", ":")).encode()
-        etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+        headers = http_cache.headers(http_cache.etag(raw), max_age)
         if sources:
             headers[SOURCES_HEADER] = ",".join(f"{c}={s}" for c, s in sorted(sources.items()))
-        asked = request.headers.get("if-none-match", "")
-        if etag in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
-            return Response(status_code=304, headers=headers)
-        return Response(raw, media_type="application/json", headers=headers)
+        cached = http_cache.not_modified(request, headers)
+        return cached or Response(raw, media_type="application/json", headers=headers)
 
     def single(request: Request, found: reads.DayRates, params: Params, max_age: int) -> Response:
         rates = _rebase(found.rates, params)
@@ -247,8 +242,8 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
     ) -> Response:
         if ".." not in spec:
             day = _day(spec)
-            max_age = PAST_MAX_AGE if day < reads.today() - timedelta(days=7) else LATEST_MAX_AGE
-            return single(request, reads.rates_on(store, table, day), params, max_age)
+            found = reads.rates_on(store, table, day)
+            return single(request, found, params, http_cache.max_age(day))
         first, _, last = spec.partition("..")
         start = _day(first)
         end = _day(last) if last else reads.today()
@@ -275,7 +270,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
             "end_date": max(series),
             "rates": series,
         }
-        closed = last and end < reads.today() - timedelta(days=7)
+        closed = last and http_cache.settled(end)
         return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
 
     app.include_router(api_v2.router(store, table))

@@ -25,7 +25,6 @@ server logs one line).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -43,7 +42,8 @@ from makerates_core.hotstore import HotStore
 from makerates_core.providers import keys as registry_keys
 from pydantic import BaseModel, Field
 
-from makerates_gold import series
+from makerates_gold import http_cache, series
+from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
 from makerates_gold.items import PIVOT
 from makerates_gold.reads import decimal_text, today
 from makerates_gold.series import Ask, Invalid, Missing, Row
@@ -52,7 +52,6 @@ log = logging.getLogger("makerates.api")
 
 REQUEST_DEADLINE_SECONDS = 10  # a range stops reading past this (checked between months)
 DISPLAY_DIGITS = 10
-LATEST_MAX_AGE, PAST_MAX_AGE = 300, 86400  # as v1: the latest days change, older ones rarely
 ACTIVE_DAYS = 14  # a currency whose last day is this close to the newest day is active
 CHUNK_ROWS = 1000  # rows per streamed chunk
 # A daily range longer than this needs quotes= (at most MAX_RANGE_QUOTES): every currency of
@@ -255,7 +254,9 @@ def _span(params: dict[str, str]) -> Span | None:
     last = _day(params["to"]) if "to" in params else today()
     if first > last:
         raise Invalid(f"from {first} is after to {last}")
-    return Span(max(first, series.FIRST_DAY), last, closed="to" in params and _old(last))
+    return Span(
+        max(first, series.FIRST_DAY), last, closed="to" in params and http_cache.settled(last)
+    )
 
 
 def _day(text: str, clamp: bool = False) -> date:
@@ -276,10 +277,6 @@ def _check_cost(ask: Ask, span: Span) -> None:
             f"a daily range longer than {MAX_DAILY_YEARS} years needs quotes= ({MAX_RANGE_QUOTES} "
             "currencies or fewer); or use group=week or group=month, or split the range"
         )
-
-
-def _old(day: date) -> bool:
-    return day < today() - timedelta(days=7)
 
 
 def _group(params: dict[str, str]) -> str | None:
@@ -346,25 +343,10 @@ def _chunks(shape: Shape, rows: Iterable[Row], array: bool = True) -> Iterator[s
 # --- answering ----------------------------------------------------------------------------
 
 
-def _etag(text: str) -> str:
-    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-
-
-def _headers(etag: str, max_age: int, vary: bool) -> dict[str, str]:
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    return {**headers, "Vary": "Accept"} if vary else headers
-
-
-def _not_modified(request: Request, headers: dict[str, str]) -> Response | None:
-    asked = request.headers.get("if-none-match", "")
-    if headers["ETag"] in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
-        return Response(status_code=304, headers=headers)
-    return None
-
-
 def _whole(request: Request, body: str, media: str, max_age: int, vary: bool = False) -> Response:
-    headers = _headers(_etag(body), max_age, vary)
-    return _not_modified(request, headers) or Response(body, media_type=media, headers=headers)
+    headers = http_cache.headers(http_cache.etag(body), max_age, vary)
+    cached = http_cache.not_modified(request, headers)
+    return cached or Response(body, media_type=media, headers=headers)
 
 
 def _deadline() -> Callable[[], None]:
@@ -399,8 +381,9 @@ def _range(
     before the response starts (a 404, 503 or deadline is still a clean answer)."""
     hashes = series.fingerprint(store, table, shape.ask, (span.first, span.last), group)
     key = f"{request.url.path}?{sorted(request.query_params.items())}|{shape.kind}|{span}|{hashes}"
-    headers = _headers(_etag(key), PAST_MAX_AGE if span.closed else LATEST_MAX_AGE, True)
-    cached = _not_modified(request, headers)
+    age = PAST_MAX_AGE if span.closed else LATEST_MAX_AGE
+    headers = http_cache.headers(http_cache.etag(key), age, vary=True)
+    cached = http_cache.not_modified(request, headers)
     if cached is not None:
         return cached
     series.check_known(store, table, shape.ask)
@@ -421,7 +404,7 @@ def _rows_of_day(
 ) -> tuple[list[Row], int]:
     if "date" in params:
         day = series.parse_day(params["date"])
-        return series.on_day(store, table, ask, day), PAST_MAX_AGE if _old(day) else LATEST_MAX_AGE
+        return series.on_day(store, table, ask, day), http_cache.max_age(day)
     return series.latest(store, table, ask), LATEST_MAX_AGE
 
 
