@@ -48,7 +48,7 @@ from makerates_core.providers import get as registry_get
 from makerates_core.providers import keys as registry_keys
 
 from makerates_gold.items import CURRENCIES_SK, ECB, META_PK, PIVOT, PROVIDERS_SK, RATES_PK
-from makerates_gold.reads import CROSS_PRECISION, FIRST_DAY, today
+from makerates_gold.reads import CROSS_PRECISION, FIRST_DAY, currency_code, today
 from makerates_gold.series import BLEND, DAY, iso, month_of, parse_rows
 
 MAX_BYTES = 64 * 1024 * 1024  # a statement's size: ~1M rows of a bank's export
@@ -300,8 +300,8 @@ def parse_number(text: str) -> Decimal:
 
 @lru_cache(maxsize=1024)
 def _code(text: str) -> str:
-    code = text.strip().upper()
-    if len(code) != 3 or not code.isascii() or not code.isalpha():
+    code = currency_code(text)
+    if code is None:
         raise ValueError
     return code
 

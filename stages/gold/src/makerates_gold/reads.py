@@ -90,9 +90,16 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+def currency_code(text: str) -> str | None:
+    """`text` as a currency code (three ASCII letters, upper-cased), None when it is not one:
+    the one rule of the CLI, the v2 API and the audit."""
+    normal = text.strip().upper()
+    return normal if _CODE.fullmatch(normal) else None
+
+
 def parse_code(code: str) -> str:
-    normal = code.strip().upper()
-    if not _CODE.match(normal):
+    normal = currency_code(code)
+    if normal is None:
         raise UserError(f"{code!r} is not a currency code; use three letters such as USD")
     return normal
 

@@ -34,7 +34,7 @@ from makerates_core.hotstore import HotStore
 from makerates_core.providers import keys as registry_keys
 
 from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, PROVIDERS_SK
-from makerates_gold.reads import CROSS_PRECISION, FIRST_DAY, today
+from makerates_gold.reads import CROSS_PRECISION, FIRST_DAY, currency_code, today
 
 BLEND = "blend"  # the default series: the rates we publish (silver's fct_rates_calendar)
 DAY, GROUPS = "DAY#", {"week": "WEEK#", "month": "MONTH#"}
@@ -427,7 +427,7 @@ def parse_day(text: str) -> date:
 
 def parse_currency(text: str) -> str:
     """A three-letter code, upper-cased (Invalid otherwise)."""
-    code = text.strip().upper()
-    if len(code) != 3 or not code.isascii() or not code.isalpha():
+    code = currency_code(text)
+    if code is None:
         raise Invalid(f"{text[:40]!r} is not a currency code; use three letters such as USD")
     return code
