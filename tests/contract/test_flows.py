@@ -67,8 +67,11 @@ TASK_CORE_KEYS = {
     "workerGroup",
     "allowWarning",
 }
-DOCKER_RUN_KEYS = TASK_CORE_KEYS | {
-    "containerImage",
+# The container options the Docker plugin's docker.Run task and its Docker task runner share.
+DOCKER_CONTAINER_KEYS = {
+    "host",
+    "config",
+    "credentials",
     "user",
     "entryPoint",
     "extraHosts",
@@ -81,16 +84,20 @@ DOCKER_RUN_KEYS = TASK_CORE_KEYS | {
     "memory",
     "shmSize",
     "privileged",
-    "env",
-    "namespaceFiles",
-    "inputFiles",
-    "outputFiles",
-    "commands",
     "wait",
-    "host",
-    "config",
-    "credentials",
 }
+DOCKER_RUN_KEYS = (
+    TASK_CORE_KEYS
+    | DOCKER_CONTAINER_KEYS
+    | {
+        "containerImage",
+        "env",
+        "namespaceFiles",
+        "inputFiles",
+        "outputFiles",
+        "commands",
+    }
+)
 # DbtCLI's own properties, then AbstractExecScript's (the deprecated runner, docker,
 # outputDirectory and warningOnStdErr left out on purpose).
 DBT_CLI_KEYS = TASK_CORE_KEYS | {
@@ -114,26 +121,10 @@ DBT_CLI_KEYS = TASK_CORE_KEYS | {
     "targetOS",
 }
 DOCKER_TASK_RUNNER = "io.kestra.plugin.scripts.runner.docker.Docker"
-DOCKER_TASK_RUNNER_KEYS = {
+DOCKER_TASK_RUNNER_KEYS = DOCKER_CONTAINER_KEYS | {
     "type",
-    "host",
-    "config",
-    "credentials",
-    "user",
-    "entryPoint",
-    "extraHosts",
-    "networkMode",
-    "portBindings",
-    "volumes",
-    "pullPolicy",
-    "deviceRequests",
-    "cpu",
-    "memory",
-    "shmSize",
-    "privileged",
     "fileHandlingStrategy",
     "delete",
-    "wait",
     "killGracePeriod",
     "resume",
 }
