@@ -91,8 +91,9 @@ def daily_floor(ecb_base_url: str, work: Path) -> dict[str, Any]:
     started = time.monotonic()
     raw = _fetch(f"{ecb_base_url}/eurofxref-daily.xml")
     (work / "eurofxref-daily.xml").write_bytes(raw)
-    cubes = [e for e in ET.fromstring(raw).iter() if e.get("currency")]
-    day = next(e.get("time") for e in ET.fromstring(raw).iter() if e.get("time"))
+    elements = list(ET.fromstring(raw).iter())
+    cubes = [e for e in elements if e.get("currency")]
+    day = next(e.get("time") for e in elements if e.get("time"))
     con = duckdb.connect()
     con.execute("create table day (rate_date date, currency varchar, rate decimal(38, 18))")
     con.executemany(
