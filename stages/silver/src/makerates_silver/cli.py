@@ -61,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     setup_logging("silver", os.environ.get("LOG_LEVEL", "INFO"))
     settings = Settings.from_env()
+    if args.command == "docs":
+        from makerates_silver.docs import docs
+
+        print(docs(settings, args.out))
+        return 0
     from makerates_silver import runner
 
-    if args.command == "docs":
-        index = runner.docs(settings, args.out)
-        print(index)
-        return 0
     return runner.run(settings, full_refresh=args.full_refresh)

@@ -565,18 +565,3 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
 def missing(tables: list[str]) -> list[str]:
     """The sources bronze has no file of (switched off, or never loaded)."""
     return [t.removesuffix("_rates") for t in RATE_TABLES if t not in tables]
-
-
-def docs(settings: Settings, out: Path) -> Path:
-    """`dbt docs generate --static` into `out`; returns the single-file site's path."""
-    out = out.expanduser().resolve()
-    with work_dir(settings) as work:
-        outcome = invoke_dbt(
-            ["docs", "generate", "--static", "--empty-catalog"], settings, work, target=out
-        )
-    if not outcome.success:
-        raise UserError(
-            "dbt docs generate failed: "
-            + _summary(str(outcome.exception or ""), "see the dbt log above")
-        )
-    return out / "static_index.html"
