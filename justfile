@@ -18,21 +18,21 @@ setup:
     uv sync --locked
 
 # Run bronze → silver → gold once: incremental after the first run (which starts INITIAL_LOOKBACK_DAYS back)
-pipeline:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    export RUN_ID="${RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$RANDOM}"
-    uv run --locked makerates-bronze run
-    uv run --locked makerates-silver run
-    uv run --locked makerates-gold sync
+pipeline: (_stages "run")
 
 # Load a closed date range (YYYY-MM-DD, back to 1999-01-04) through all three stages
-backfill START END:
+backfill START END: (_stages "backfill" START END)
+
+# bronze (with these arguments) → silver → gold under one RUN_ID. Bronze and silver write their
+# run events to the lake and gold's sync copies them to the runs table; when bronze or silver
+# fails, `makerates-gold copy-events` does, so `makerates runs` shows the failure.
+_stages +BRONZE:
     #!/usr/bin/env bash
     set -euo pipefail
     export RUN_ID="${RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$RANDOM}"
-    uv run --locked makerates-bronze backfill {{ START }} {{ END }}
-    uv run --locked makerates-silver run
+    failed() { status=$?; uv run --locked makerates-gold copy-events || true; exit "$status"; }
+    uv run --locked makerates-bronze {{ BRONZE }} || failed
+    uv run --locked makerates-silver run || failed
     uv run --locked makerates-gold sync
 
 # Run one stage by name (bronze, silver or gold) with its own arguments
@@ -55,7 +55,7 @@ bench *ARGS:
 chaos *ARGS:
     uv run --locked pytest -m chaos tests/chaos -n auto {{ ARGS }}
 
-# Build the dbt docs site (lineage graph) locally
+# Build the dbt docs site: lineage, descriptions and the published marts' column types (data/dbt-docs/static_index.html)
 docs:
     uv run --locked makerates-silver docs
 

@@ -45,7 +45,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild from every completed bronze load instead of the last publication",
     )
-    docs = commands.add_parser("docs", help="dbt docs generate (lineage, tests) to a local folder")
+    docs = commands.add_parser(
+        "docs",
+        help="dbt docs generate to a local folder: lineage, tests, descriptions and the "
+        "column types of the current publication's marts",
+    )
     docs.add_argument(
         "--out",
         type=Path,
