@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import time
 import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from makerates_core.errors import UserError
-from makerates_core.lake import s3_client
+from makerates_core.events import event_from_json, recent_runs, stage_run
+from makerates_core.hotstore import open_store
+from makerates_core.lake import Lake, s3_client
 from makerates_gold.items import rates_hash, sync_item
+from makerates_gold.run_events import COPY_DAYS, copy_run_events
 from makerates_gold.sync import sync
 
 
@@ -197,3 +204,107 @@ def test_the_providers_item_lists_each_providers_currency_spans(deployment, ecb)
     day = deployment.store().get_item(deployment.table, "DAY#nbp", "2024-03")
     assert _lines(day)[:3] == [["04", "USD", "1.0851", "0"], ["05", "USD", "1.0851", "1"],
                                ["06", "USD", "1.0866", "0"]]  # fmt: skip
+
+
+def _stage_events(deployment, run_id: str, fail: str | None = None) -> None:
+    """Bronze and silver as they record a run: events in the lake, none in the hot tier.
+    (Each stage takes a few ms, as a real one does: events of one ms sort by name.)"""
+    settings = dataclasses.replace(deployment.settings, run_id=run_id)
+    with stage_run(settings, "bronze") as run:
+        run.counts["rows_loaded"] = 3
+        time.sleep(0.005)
+    with contextlib.suppress(UserError), stage_run(settings, "silver"):
+        time.sleep(0.005)
+        if fail:
+            raise UserError(fail)
+
+
+def _runs(deployment) -> dict[str, list[dict]]:
+    settings = deployment.settings
+    return {r["run_id"]: r["events"] for r in recent_runs(settings, open_store(settings))}
+
+
+def test_gold_copies_the_lakes_run_events_once(deployment, counting):
+    _stage_events(deployment, "run-a", fail="1 test failed")
+    assert _runs(deployment) == {}  # bronze and silver never write the hot tier
+
+    assert copy_run_events(deployment.settings, deployment.store()) == 4
+    events = _runs(deployment)["run-a"]
+    assert [(e["stage"], e["event"]) for e in events] == [
+        ("bronze", "started"),
+        ("bronze", "succeeded"),
+        ("silver", "started"),
+        ("silver", "failed"),
+    ]
+    assert events[1]["counts"] == {"rows_loaded": 3}
+    assert events[3]["error"] == "1 test failed"
+    lake = Lake(deployment.settings)
+    assert events == [event_from_json(lake.read_text(k)) for k in lake.list_keys("runs/")]
+
+    again = counting(deployment.store())
+    assert copy_run_events(deployment.settings, again) == 0
+    assert again.operations == ["batch_get"]  # the listed events' keys asked for, no Query
+    assert _runs(deployment)["run-a"] == events
+
+
+def test_only_the_last_weeks_events_are_copied(deployment):
+    _stage_events(deployment, "run-old")
+    written = date.fromisoformat(Lake(deployment.settings).list_keys("runs/")[0].split("/")[1])
+    store = deployment.store()
+    assert copy_run_events(deployment.settings, store, today=written + timedelta(COPY_DAYS)) == 0
+    assert copy_run_events(deployment.settings, store, today=written + timedelta(6)) == 4
+
+
+def test_an_object_that_is_not_its_event_is_left_out(deployment, caplog):
+    _stage_events(deployment, "run-b")
+    lake = Lake(deployment.settings)
+    forged = lake.list_keys("runs/")[0].replace("started", "failed")
+    lake.write_text(forged, json.dumps({"pk": "RUNS", "sk": "run-c#x#bronze#failed"}))
+    lake.write_text(forged.replace("failed.json", "started.json.partial"), "{")
+    assert copy_run_events(deployment.settings, deployment.store()) == 4
+    assert "not the run event its name says" in caplog.text
+    assert [e["event"] for e in _runs(deployment)["run-b"]] == ["started", "succeeded"] * 2
+
+
+def test_the_gold_commands_copy_the_runs_events(deployment, ecb):
+    _stage_events(deployment, "run-d")
+    done = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "run-d"})
+    assert done.returncode == 2 and "no published silver" in done.stderr  # failed, yet copied
+    assert [(e["stage"], e["event"]) for e in _runs(deployment)["run-d"]] == [
+        ("bronze", "started"),
+        ("bronze", "succeeded"),
+        ("silver", "started"),
+        ("silver", "succeeded"),
+        ("gold", "started"),
+        ("gold", "failed"),
+    ]
+
+    _stage_events(deployment, "run-e", fail="lake down")
+    done = deployment.run("makerates-gold", "copy-events")
+    assert done.returncode == 0, done.stderr
+    assert _runs(deployment)["run-e"][-1]["error"] == "lake down"
+
+    _stage_events(deployment, "run-f")
+    done = deployment.run(
+        "makerates-gold", "record-failure", "--run-id", "run-f", "--stage", "gold", "--error", "x"
+    )
+    assert done.returncode == 0, done.stderr
+    assert [e["event"] for e in _runs(deployment)["run-f"]][-1] == "failed"
+    assert len(_runs(deployment)["run-f"]) == 5
+
+    deployment.publish("silver-g", ecb("2024-03-01", "2024-03-08"))
+    _stage_events(deployment, "run-g")
+    done = deployment.run("makerates-gold", "sync", extra_env={"RUN_ID": "run-g"})
+    assert done.returncode == 0, done.stderr
+    stages = [e["stage"] for e in _runs(deployment)["run-g"]]
+    assert stages == ["bronze", "bronze", "silver", "silver", "gold", "gold"]
+
+
+def test_run_events_are_copied_from_an_s3_lake(make_deployment, moto_endpoint):
+    deployment = make_deployment("dynamodb")
+    bucket = f"lake-{uuid.uuid4().hex[:10]}"
+    deployment.env.update({"LAKE_URL": f"s3://{bucket}/lake", "S3_ENDPOINT_URL": moto_endpoint})
+    s3_client(deployment.settings).create_bucket(Bucket=bucket)
+    _stage_events(deployment, "run-s3")
+    assert copy_run_events(deployment.settings, deployment.store()) == 4
+    assert len(_runs(deployment)["run-s3"]) == 4

@@ -11,6 +11,7 @@ from makerates_core.hotstore import open_store
 from makerates_core.logs import setup_logging
 from makerates_core.settings import Settings
 
+from makerates_gold.run_events import COPY_DAYS, copy_or_warn, copy_run_events
 from makerates_gold.sync import sync
 
 
@@ -34,9 +35,17 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ignore the watermark and compare every year with the hot tier (repair)",
     )
+    commands.add_parser(
+        "copy-events",
+        help="copy bronze's and silver's run events from the lake into the runs table "
+        "(`just pipeline` does when a stage failed; every sync does too)",
+        description=f"Put the run events of the last {COPY_DAYS} days that bronze and silver "
+        "wrote to the lake (runs/) and the runs table lacks. A second copy writes nothing.",
+    )
     failure = commands.add_parser(
         "record-failure",
-        help="record a failed pipeline run in the runs table (used by Kestra's errors branch)",
+        help="copy the lake's run events, then record a failed pipeline run in the runs table "
+        "(used by Kestra's errors branch)",
     )
     failure.add_argument("--run-id", required=True)
     failure.add_argument("--stage", required=True)
@@ -50,13 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging("gold")
     settings = Settings.from_env()
     store = open_store(settings)
+    if args.command == "copy-events":
+        copy_run_events(settings, store)
+        return 0
     if args.command == "record-failure":
+        copy_or_warn(settings, store)
         settings = dataclasses.replace(settings, run_id=args.run_id)
         error = " ".join(args.error.split()) or "the pipeline failed"
         StageRun(settings=settings, stage=args.stage, store=store).record("failed", error=error)
         return 0
     with stage_run(settings, "gold", store) as run:
-        result = sync(settings, store, full=args.full)
+        try:
+            result = sync(settings, store, full=args.full)
+        finally:  # a failed sync too: the run's bronze and silver events belong beside it
+            copy_or_warn(settings, store)
         run.counts.update(result.counts)
         run.outputs["silver_run_id"] = result.run_id
     return 0
