@@ -41,8 +41,9 @@ def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
         done = pipeline.get(stage)
         assert done is not None, f"{stage} did not run: an earlier one failed"
         assert done.returncode == 0, f"{stage}:\n{done.stdout}\n{done.stderr}"
-        # events.py swallows a failed run-event write as a warning: it must not happen either.
+        # a failed run-event write or copy is only a warning: it must not happen either
         assert "could not record" not in done.stderr, done.stderr
+        assert "could not copy" not in done.stderr, done.stderr
         calls = enforcing_aws.calls(stage)
         assert calls, f"{stage} made no authorized call: the test would prove nothing"
         denied = [c for c in calls if not c["allowed"]]
@@ -58,14 +59,105 @@ def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
     for name in ("currencies", "runs"):
         assert pipeline[name].returncode == 0, pipeline[name].stderr
     assert "USD" in json.loads(pipeline["currencies"].stdout)
-    assert RUN_ID in pipeline["runs"].stdout
+    # bronze's and silver's events reached the runs table through the lake and gold
+    assert (
+        f"{RUN_ID}  bronze succeeded, silver succeeded, gold succeeded" in pipeline["runs"].stdout
+    )
+
+
+def test_bronze_and_silver_make_no_dynamodb_call(enforcing_aws, pipeline):
+    assert all(done.returncode == 0 for done in pipeline.values())
+    for stage in ("bronze", "silver"):
+        calls = enforcing_aws.calls(stage)
+        assert calls, f"{stage} made no call: the check would prove nothing"
+        assert [c for c in calls if c["action"].startswith("dynamodb:")] == [], stage
+        events = {
+            c["resource"]
+            for c in calls
+            if c["action"] == "s3:PutObject" and "/lake/runs/" in c["resource"]
+        }
+        assert events and all(f"/{stage}/{RUN_ID}/" in r for r in events), events
+
+
+ANY_DYNAMODB_CALL = [
+    ("list_tables", {}),
+    ("describe_table", {"TableName": f"{TABLE_PREFIX}runs"}),
+    (
+        "batch_write_item",
+        {
+            "RequestItems": {
+                f"{TABLE_PREFIX}runs": [
+                    {"PutRequest": {"Item": {"pk": {"S": "RUNS"}, "sk": {"S": "forged"}}}}
+                ]
+            }
+        },
+    ),
+    (
+        "get_item",
+        {"TableName": f"{TABLE_PREFIX}runs", "Key": {"pk": {"S": "RUNS"}, "sk": {"S": "x"}}},
+    ),
+    (
+        "query",
+        {
+            "TableName": f"{TABLE_PREFIX}runs",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "RUNS"}},
+        },
+    ),
+    (
+        "get_item",
+        {"TableName": f"{TABLE_PREFIX}rates", "Key": {"pk": {"S": "META"}, "sk": {"S": "SYNC"}}},
+    ),
+]
+
+
+@pytest.mark.parametrize("user", ["bronze", "silver"])
+@pytest.mark.parametrize(
+    ("operation", "params"), ANY_DYNAMODB_CALL, ids=[o for o, _ in ANY_DYNAMODB_CALL]
+)
+def test_bronze_and_silver_are_refused_any_dynamodb_call(enforcing_aws, user, operation, params):
+    with pytest.raises(ClientError) as refused:
+        getattr(enforcing_aws.client("dynamodb", user), operation)(**params)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_a_failed_bronze_run_reaches_makerates_runs_through_gold(enforcing_aws, stage_env):
+    """`just pipeline`'s failure path under the policies: bronze (its keys) fails, gold (its
+    keys) copies the lake's events, the reader lists the failure; Kestra's errors branch
+    (record-failure, as gold) adds its own failed event."""
+    run_id = "iam-failed-run"
+    down = stage_env("bronze", RUN_ID=run_id, ECB_BASE_URL="http://127.0.0.1:9/stats/eurofxref")
+    failed = run_stage(down, "makerates-bronze", "run")
+    assert failed.returncode == 3, failed.stderr
+    assert "could not record" not in failed.stderr, failed.stderr
+    copied = run_stage(stage_env("gold"), "makerates-gold", "copy-events")
+    assert copied.returncode == 0, copied.stderr
+    recorded = run_stage(
+        stage_env("gold"),
+        "makerates-gold", "record-failure", "--run-id", run_id, "--stage", "bronze", "--error", "x",
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    assert "could not copy" not in recorded.stderr, recorded.stderr
+    shown = run_stage(stage_env("reader"), "makerates", "runs", "--json")
+    assert shown.returncode == 0, shown.stderr
+    (run,) = [r for r in json.loads(shown.stdout) if r["run_id"] == run_id]
+    assert [(e["stage"], e["event"]) for e in run["events"]] == [
+        ("bronze", "started"),
+        ("bronze", "failed"),
+        ("bronze", "failed"),
+    ]
+    assert f"error: {run['events'][1]['error']}" in failed.stderr  # bronze's own words
 
 
 def test_stages_list_only_their_own_prefixes(enforcing_aws, pipeline):
     """s3:ListBucket cannot be narrowed by an s3:prefix condition (HeadBucket, which every stage
     sends in Lake.check, carries no prefix), so show what the stages do list."""
     assert all(done.returncode == 0 for done in pipeline.values())
-    readable = {"bronze": ("lake/bronze/",), "silver": ("lake/bronze/", "lake/silver/")}
+    readable = {
+        "bronze": ("lake/bronze/",),
+        "silver": ("lake/bronze/", "lake/silver/"),
+        "gold": ("lake/runs/", "lake/silver/"),
+    }
     for stage, prefixes in readable.items():
         listed = {c["prefix"] for c in enforcing_aws.calls(stage) if c["action"] == "s3:ListBucket"}
         assert listed - {None}, f"{stage} listed nothing: the check would prove nothing"
@@ -97,6 +189,7 @@ def test_the_policies_grant_no_action_a_stage_never_uses(enforcing_aws, pipeline
 
 
 LAKE = "lake"
+FORGED = "runs/2026-12-02"
 DENIED = [
     (
         "reader",
@@ -141,6 +234,12 @@ DENIED = [
         {"Bucket": BUCKET, "Key": f"{LAKE}/bronze/ecb_rates/forged.jsonl.gz", "Body": b"x"},
     ),
     ("silver", "s3", "delete_object", {"Bucket": BUCKET, "Key": f"{LAKE}/silver/published.json"}),
+    # a stage writes its own run events only: neither can forge the other's, nor rewrite gold's
+    ("bronze", "s3", "put_object", {"Bucket": BUCKET, "Key": f"{LAKE}/{FORGED}/silver/r/x.json"}),
+    ("silver", "s3", "put_object", {"Bucket": BUCKET, "Key": f"{LAKE}/{FORGED}/bronze/r/x.json"}),
+    ("bronze", "s3", "get_object", {"Bucket": BUCKET, "Key": f"{LAKE}/{FORGED}/bronze/r/x.json"}),
+    ("gold", "s3", "put_object", {"Bucket": BUCKET, "Key": f"{LAKE}/{FORGED}/gold/r/x.json"}),
+    ("reader", "s3", "get_object", {"Bucket": BUCKET, "Key": f"{LAKE}/{FORGED}/bronze/r/x.json"}),
     (
         "silver",
         "dynamodb",

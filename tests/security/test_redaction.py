@@ -123,10 +123,13 @@ def test_hot_tier_endpoint_with_a_password(env):
     assert f"hot:***@127.0.0.1:{port}" in assert_no_secret(done)
 
 
-def test_a_failed_runs_stored_error_is_redacted(env):
+def test_a_failed_runs_stored_error_is_redacted(env, tmp_path):
     url = f"http://reader:{SECRETS['password']}@127.0.0.1:{closed_port()}/v6/{SECRETS['url_key']}"
     failed = run_stage({**env, "ECB_BASE_URL": url}, "makerates-bronze", "run")
     assert failed.returncode == 3
+    stored = [p.read_text() for p in (tmp_path / "lake" / "runs").rglob("*.json")]
+    assert len(stored) == 2 and not [v for v in SECRETS.values() if v in "".join(stored)], stored
+    assert run_stage(env, "makerates-gold", "copy-events").returncode == 0  # as just pipeline
     shown = run_stage(env, "makerates", "runs")
     assert shown.returncode == 0, shown.stderr
     assert "failed" in shown.stdout
