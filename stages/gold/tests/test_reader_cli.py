@@ -9,56 +9,81 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 import pytest
-from makerates_core.errors import UserError
-from makerates_gold import reads
+from makerates_gold import reads, series
 
 
-def test_history_is_one_query_projecting_rates(deployment, q1_2024, counting, exact):
-    store = counting(deployment.store())
-    series = reads.history(
-        store, deployment.table, "USD", "JPY", date(2024, 3, 9), date(2024, 3, 17)
-    )
-    assert store.calls == [("query", ["rates"])]
-    assert [p.rate_date for p in series.points] == [
-        "2024-03-11",
-        "2024-03-12",
-        "2024-03-13",
-        "2024-03-14",
-        "2024-03-15",
-    ]
+def _json(done) -> dict:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_history_is_the_blend_series_rate_in_force_then_each_change(deployment, q1_2024, exact):
+    window = ("--from", "2024-03-09", "--to", "2024-03-17", "--json")
+    done = deployment.run("makerates", "history", "USD", "JPY", *window)
+    body = _json(done)
+    assert (body["series"], body["group"], body["missing"]) == ("blend", "day", [])
+    # a Saturday start: Friday's rate is the one in force (dated where it was published)
+    assert [p["rate_date"] for p in body["rates"]] == [
+        "2024-03-08", "2024-03-11", "2024-03-12", "2024-03-13", "2024-03-14", "2024-03-15"
+    ]  # fmt: skip
     friday = q1_2024["2024-03-15"]
-    assert series.points[-1].rate == exact(friday["JPY"], friday["USD"])
-    assert series.before is not None and series.before.rate_date == "2024-03-08"
-    calendar = series.calendar()
-    assert len(calendar) == 9
-    assert [(d.isoformat(), p.rate_date, c) for d, p, c in calendar][:3] == [
-        ("2024-03-09", "2024-03-08", True),
-        ("2024-03-10", "2024-03-08", True),
-        ("2024-03-11", "2024-03-11", False),
-    ]
-    assert calendar[-1][1].rate_date == "2024-03-15" and calendar[-1][2] is True
+    assert body["rates"][-1]["rate"] == str(exact(friday["JPY"], friday["USD"]))
+    assert done.stderr == ""
 
 
-def test_history_over_a_quarter_pages_and_matches_rate(deployment, q1_2024):
+def test_history_matches_the_point_read_on_every_day(deployment, q1_2024):
+    window = ("--from", "2024-01-01", "--to", "2024-03-31", "--json")
+    body = _json(deployment.run("makerates", "history", "GBP", "IDR", *window))
+    assert len(body["rates"]) == len(q1_2024)
     store, table = deployment.store(), deployment.table
-    series = reads.history(store, table, "GBP", "IDR", date(2024, 1, 1), date(2024, 3, 31))
-    assert len(series.points) == len(q1_2024)
-    for point in series.points[::10]:
-        day = date.fromisoformat(point.rate_date)
-        assert reads.rate(store, table, "GBP", "IDR", day).rate == point.rate
+    for point in body["rates"][::10]:
+        day = date.fromisoformat(point["rate_date"])
+        assert (
+            reads.decimal_text(series.point(store, table, "GBP", "IDR", day).rate) == point["rate"]
+        )
+
+
+def test_history_over_unloaded_spans_names_them_and_the_command_that_loads_them(
+    deployment, q1_2024
+):
+    """The store holds 2024-01-02..2024-03-28, in force until 2024-04-11 (14 days carried)."""
+    window = ("--from", "2023-12-01", "--to", "2024-06-30")
+    done = deployment.run("makerates", "history", "USD", "JPY", *window, "--json")
+    body = _json(done)
+    assert body["missing"] == [
+        {"from": "2023-12-01", "to": "2024-01-01", "days": 32,
+         "load": "just backfill 2023-11-17 2024-01-01"},
+        {"from": "2024-04-12", "to": "2024-06-30", "days": 80,
+         "load": "just backfill 2024-03-29 2024-06-30"},
+    ]  # fmt: skip
+    assert done.stderr.splitlines() == [
+        "warning: no USD/JPY rate in force from 2023-12-01 to 2024-01-01 (32 days): not "
+        "loaded, or not published; `just backfill 2023-11-17 2024-01-01` loads what the "
+        "sources published",
+        "warning: no USD/JPY rate in force from 2024-04-12 to 2024-06-30 (80 days): not "
+        "loaded, or not published; `just backfill 2024-03-29 2024-06-30` loads what the "
+        "sources published",
+    ]
+    assert len(body["rates"]) == len(q1_2024)
+    table = deployment.run("makerates", "history", "USD", "JPY", *window)
+    assert table.returncode == 0 and len(table.stderr.splitlines()) == 2
+    assert table.stdout.splitlines()[-1].endswith("; 2 spans with no rate (above)")
 
 
 def test_history_errors(deployment, q1_2024):
-    store, table = deployment.store(), deployment.table
-    with pytest.raises(UserError, match="unknown currency 'XYZ'"):
-        reads.history(store, table, "XYZ", "USD", date(2024, 3, 1), date(2024, 3, 8))
-    with pytest.raises(UserError, match="after"):
-        reads.history(store, table, "USD", "JPY", date(2024, 3, 8), date(2024, 3, 1))
-    with pytest.raises(
-        UserError,
-        match=r"the hot tier has no USD/JPY rate between .*; if the sources published some, load them with `just backfill ",
-    ):
-        reads.history(store, table, "USD", "JPY", date(2024, 6, 1), date(2024, 6, 8))
+    def error(*args: str) -> str:
+        done = deployment.run("makerates", "history", *args)
+        assert done.returncode == 2 and done.stdout == ""
+        return done.stderr
+
+    unknown = error("XYZ", "USD", "--from", "2024-03-01", "--to", "2024-03-08")
+    assert unknown.startswith("error: unknown currency 'XYZ'; `makerates currencies`")
+    assert "after" in error("USD", "JPY", "--from", "2024-03-08", "--to", "2024-03-01")
+    assert error("USD", "JPY", "--from", "2024-06-01", "--to", "2024-06-08") == (
+        "error: the hot tier has no USD/JPY rate between 2024-06-01 and 2024-06-08 in series "
+        "blend; if the sources published some, load them with "
+        "`just backfill 2024-05-18 2024-06-08`\n"
+    )
 
 
 def test_convert_command(deployment, q1_2024, exact):
@@ -111,8 +136,9 @@ def test_history_command(deployment, q1_2024):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["rate_date", "EUR/USD"]
-    assert lines[1].split() == ["2024-03-11", q1_2024["2024-03-11"]["USD"]]
-    assert lines[2].split() == ["2024-03-12", q1_2024["2024-03-12"]["USD"]]
+    assert lines[1].split() == ["2024-03-08", q1_2024["2024-03-08"]["USD"]]  # in force on 9th
+    assert lines[2].split() == ["2024-03-11", q1_2024["2024-03-11"]["USD"]]
+    assert lines[-1] == "3 rates of series blend from 2024-03-09 to 2024-03-12"
     as_json = deployment.run(
         "makerates",
         "history",
@@ -126,6 +152,7 @@ def test_history_command(deployment, q1_2024):
     )
     body = json.loads(as_json.stdout)
     assert body["rates"] == [
+        {"rate_date": "2024-03-08", "rate": q1_2024["2024-03-08"]["USD"]},
         {"rate_date": "2024-03-11", "rate": q1_2024["2024-03-11"]["USD"]},
         {"rate_date": "2024-03-12", "rate": q1_2024["2024-03-12"]["USD"]},
     ]
@@ -254,14 +281,17 @@ def test_rate_and_convert_from_one_provider_and_as_csv(deployment, with_nbp, exa
     answer = json.loads(deployment.run("makerates", "rate", *asked, "--json").stdout)
     assert answer == {
         "base": "USD", "quote": "PLN", "date": "2024-03-16", "rate_date": "2024-03-13",
-        "rate": reads.decimal_text(exact(NBP["PLN"], NBP["USD"])), "source": "nbp",
+        "days_carried": 3, "rate": reads.decimal_text(exact(NBP["PLN"], NBP["USD"])),
+        "source": "nbp",
     }  # fmt: skip
     text = deployment.run("makerates", "rate", *asked).stdout
-    assert text.startswith(f"1 USD = {answer['rate']} PLN on 2024-03-16 (from the nbp rates of 2024-03-13")  # fmt: skip
-    assert _csv(deployment.run("makerates", "rate", *asked, "--csv")) == [answer]
+    shown = reads.rate_text(Decimal(answer["rate"]))
+    assert text.startswith(f"1 USD = {shown} PLN on 2024-03-16 (from the nbp rates of 2024-03-13, carried 3 days)")  # fmt: skip
+    as_csv = {**answer, "days_carried": "3"}
+    assert _csv(deployment.run("makerates", "rate", *asked, "--csv")) == [as_csv]
     ecb = _csv(deployment.run("makerates", "rate", "USD", "PLN", "--date", "2024-03-16", "--csv"))
     friday = with_nbp["2024-03-15"]
-    assert ecb == [{**answer, "rate_date": "2024-03-15", "source": "", "rate": reads.decimal_text(exact(friday["PLN"], friday["USD"]))}]  # fmt: skip
+    assert ecb == [{**as_csv, "rate_date": "2024-03-15", "days_carried": "1", "source": "", "rate": reads.decimal_text(exact(friday["PLN"], friday["USD"]))}]  # fmt: skip
     converted = _csv(deployment.run("makerates", "convert", "100", *asked, "--csv"))
     with localcontext() as ctx:
         ctx.prec = 50
@@ -287,5 +317,6 @@ def test_history_of_a_provider_and_grouped(deployment, with_nbp, exact):
         means = {c: (sum(Decimal(r[c]) for r in march) / len(march)).quantize(Decimal("1e-18")) for c in ("JPY", "USD")}  # fmt: skip
     assert months[2]["rate"] == reads.decimal_text(exact(str(means["JPY"]), str(means["USD"])))
     text = deployment.run("makerates", "history", "USD", "JPY", *quarter).stdout.splitlines()
-    assert text[0].split() == ["period_start", "USD/JPY"] and text[3].split()[1] == months[2]["rate"]  # fmt: skip
+    assert text[0].split() == ["period_start", "USD/JPY"]
+    assert text[3].split()[1] == reads.rate_text(Decimal(months[2]["rate"]))
     assert text[-1] == "3 months of series blend from 2024-01-01 to 2024-03-31"

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from makerates_gold import reads
+from makerates_gold import series
 from makerates_gold.api import create_app
 from makerates_gold.sync import sync
 
@@ -84,14 +84,14 @@ def test_a_changed_source_rewrites_that_day_only(deployment, mixed):
 def test_readers_say_which_rate_is_not_the_ecbs(deployment, mixed, exact):
     sync(deployment.settings, deployment.store())
     store, table = deployment.store(), deployment.table
-    usd_jpy = reads.rate(store, table, "USD", "JPY", date(2024, 3, 13))
+    usd_jpy = series.point(store, table, "USD", "JPY", date(2024, 3, 13))
     assert usd_jpy.sources == {} and "source" not in usd_jpy.as_json()
-    aed_usd = reads.rate(store, table, "AED", "USD", date(2024, 3, 14))
+    aed_usd = series.point(store, table, "AED", "USD", date(2024, 3, 14))
     assert aed_usd.sources == {"AED": "exchangerate_api", "USD": "frankfurter"}
     assert aed_usd.as_json()["source"] == "exchangerate_api+frankfurter"
     assert aed_usd.rate == exact(mixed["days"]["2024-03-14"]["USD"], "4.0003")
-    saturday = reads.rate(store, table, "EUR", "AED", date(2024, 3, 16))  # no weekend snapshot
-    assert (saturday.rate_date, saturday.as_json()["source"]) == ("2024-03-15", "exchangerate_api")
+    saturday = series.point(store, table, "EUR", "AED", date(2024, 3, 16))  # silver's snapshot
+    assert (saturday.rate_date, saturday.as_json()["source"]) == ("2024-03-16", "exchangerate_api")
 
     done = deployment.run("makerates", "rate", "EUR", "AED", "--date", "2024-03-13", "--json")
     assert json.loads(done.stdout)["source"] == "exchangerate_api", done.stderr

@@ -1,11 +1,13 @@
 """`makerates`: read rates from the hot tier.
 
-Subcommands: rate, convert, history, chart, currencies, providers, runs, serve. `--provider P`
-(rate, convert, history) reads provider P's own series instead of our published rates, and
-`history --group week|month` the weekly or monthly means (`series.py`, the v2 items).
+Subcommands: rate, convert, history, chart, currencies, providers, runs, serve. rate, convert,
+history and chart read silver's series through `series.py` (the v2 items): by default `blend`,
+our published rates; `--provider P` provider P's own series; `history --group week|month` the
+weekly or monthly means. No rate is carried here: silver's calendar says what is in force.
 
-Every answer takes at most two requests to the hot tier. Errors are one line on stderr and a
-non-zero exit (2 bad input or no rate, 3 the hot tier could not be reached).
+A rate takes at most two requests to the hot tier. Errors are one line on stderr and a
+non-zero exit (2 bad input or no rate, 3 the hot tier could not be reached); days of a range
+with no rate in force are one `warning:` line each on stderr, with the command that loads them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import csv
 import json
 import logging
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from makerates_core.errors import UserError, one_line_errors
@@ -24,7 +26,6 @@ from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
 from makerates_gold import reads, series
-from makerates_gold.items import ECB
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,9 +38,10 @@ def parser() -> argparse.ArgumentParser:
     rate = commands.add_parser(
         "rate",
         help="the rate of BASE→QUOTE on a day (default: the latest publication)",
-        description="How many QUOTE one BASE buys: quote_eur / base_eur from the latest ECB "
-        f"publication on or before --date that has both (at most {reads.LOOKBACK_DAYS} days "
-        "back). EUR is valid on either side.",
+        description="How many QUOTE one BASE buys: quote_eur / base_eur, the rates in force on "
+        "--date in silver's calendar (a publication is carried over weekends and holidays, at "
+        f"most {reads.LOOKBACK_DAYS} days). EUR is valid on either side. The rate is shown to "
+        f"{reads.RATE_DIGITS} significant digits, half-even; --json and --csv give every digit.",
     )
     rate.add_argument("base", metavar="BASE", help="currency code, e.g. USD")
     rate.add_argument("quote", metavar="QUOTE", help="currency code, e.g. JPY")
@@ -72,16 +74,24 @@ def parser() -> argparse.ArgumentParser:
     convert.set_defaults(handler=cmd_convert)
 
     for name, help_text in (
-        ("history", "BASE→QUOTE on every ECB publication day between --from and --to"),
-        ("chart", "draw BASE→QUOTE over calendar days to a PNG, carried-forward days hollow"),
+        (
+            "history",
+            "BASE→QUOTE from --from to --to: the rate in force on --from, then each "
+            "day it changed; spans with no rate are named on stderr",
+        ),
+        (
+            "chart",
+            "draw BASE→QUOTE over calendar days (PNG, SVG or PDF): carried days shaded, "
+            "days with no rate left as gaps",
+        ),
     ):
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("base", metavar="BASE")
         sub.add_argument("quote", metavar="QUOTE")
         sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
         sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+        _provider(sub)
         if name == "history":
-            _provider(sub)
             sub.add_argument(
                 "--group",
                 choices=sorted(series.GROUPS),
@@ -136,15 +146,11 @@ def _provider(command: argparse.ArgumentParser) -> None:
 def _answer(args: argparse.Namespace, store: HotStore, table: str) -> reads.RateAnswer:
     """BASE→QUOTE on --date (or the latest): our published rates, or --provider's series."""
     day: date | None = reads.parse_day(args.day) if args.day is not None else None
-    if args.provider is None:
-        return reads.rate(store, table, args.base, args.quote, day)
-    key = series.parse_series(args.provider)
-    base, quote = reads.parse_code(args.base), reads.parse_code(args.quote)
-    ask = series.Ask(base=base, quotes=(quote,), series=(key,))
-    row = (series.on_day(store, table, ask, day) if day else series.latest(store, table, ask))[0]
-    sources = {c: key for c in (base, quote) if c != reads.PIVOT and key != ECB}
-    asked = day.isoformat() if day else row.date
-    return reads.RateAnswer(base, quote, asked, row.date, row.rate, sources)
+    return series.point(store, table, args.base, args.quote, day, _series_key(args))
+
+
+def _series_key(args: argparse.Namespace) -> str:
+    return series.parse_series(args.provider) if args.provider else series.BLEND
 
 
 def _structured(args: argparse.Namespace, body: dict[str, str], fields: list[str]) -> bool:
@@ -156,7 +162,7 @@ def _structured(args: argparse.Namespace, body: dict[str, str], fields: list[str
     return args.csv or args.json
 
 
-ANSWER_FIELDS = ["base", "quote", "date", "rate_date", "rate", "source"]
+ANSWER_FIELDS = ["base", "quote", "date", "rate_date", "days_carried", "rate", "source"]
 
 
 def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
@@ -165,12 +171,16 @@ def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
     if _structured(args, answer.as_json(), ANSWER_FIELDS):
         return
     note = _rates_of(answer, args.provider)
-    if answer.rate_date != answer.date:
-        note = f"from the {note}, the latest published on or before it"
+    if answer.days_carried:
+        note = f"from the {note}, carried {_days(answer.days_carried)}"
     print(
-        f"1 {answer.base} = {reads.decimal_text(answer.rate)} {answer.quote} "
+        f"1 {answer.base} = {reads.rate_text(answer.rate)} {answer.quote} "
         f"on {answer.date} ({note}){_stale(answer) if args.day is None else ''}"
     )
+
+
+def _days(count: int) -> str:
+    return f"{count} day" + ("" if count == 1 else "s")
 
 
 def _stale(answer: reads.RateAnswer) -> str:
@@ -262,56 +272,74 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _series(args: argparse.Namespace, settings: Settings) -> reads.Series:
-    start, end = reads.parse_day(args.start), reads.parse_day(args.end)
-    store = open_store(settings)
-    return reads.history(store, table_name(settings, "rates"), args.base, args.quote, start, end)
-
-
-def _series_history(args: argparse.Namespace, settings: Settings) -> dict:
-    """history --provider/--group: the rows of `series.daily` or `series.grouped` (exact),
-    as the JSON's object; an empty answer is an error naming the range."""
+def _range(args: argparse.Namespace, settings: Settings):
+    """The store, its table, what to read and the span of history/chart; unknown currencies
+    are errors (1 GetItem of META/CURRENCIES)."""
     start, end = reads.parse_day(args.start), reads.parse_day(args.end)
     if start > end:
         raise UserError(f"--from {start} is after --to {end}")
-    keys = (series.parse_series(args.provider),) if args.provider else (series.BLEND,)
     base, quote = reads.parse_code(args.base), reads.parse_code(args.quote)
-    ask = series.Ask(base=base, quotes=(quote,), series=keys)
+    ask = series.Ask(base=base, quotes=(quote,), series=(_series_key(args),))
     store, table = open_store(settings), table_name(settings, "rates")
-    series.check_known(store, table, ask)
+    reads.require_known(reads.currencies(store, table), (base, quote))
+    return store, table, ask, (start, end)
+
+
+def _no_rates(ask: series.Ask, span: tuple[date, date]) -> UserError:
+    start, end = span
+    return UserError(
+        f"the hot tier has no {ask.base}/{ask.quotes[0]} rate between {start} and {end} in "
+        f"series {ask.series[0]}; if the sources published some, load them with "
+        f"`{_backfill(start, end)}`"
+    )
+
+
+def _backfill(first: date, last: date) -> str:
+    """The command that loads what could be in force from `first` to `last`: the publications
+    of those days and of the carry window before them."""
+    since = max(first - timedelta(days=reads.LOOKBACK_DAYS), reads.FIRST_DAY)
+    return f"just backfill {since} {last}"
+
+
+def _warn_missing(ask: series.Ask, missing: list[tuple[date, date]]) -> list[dict]:
+    """One `warning:` line on stderr per span with no rate in force; the spans as JSON."""
+    spans = []
+    for first, last in missing:
+        load, count = _backfill(first, last), (last - first).days + 1
+        print(
+            f"warning: no {ask.base}/{ask.quotes[0]} rate in force from {first} to {last} "
+            f"({_days(count)}): not loaded, or not published; `{load}` loads what the sources "
+            "published",
+            file=sys.stderr,
+        )
+        spans.append(
+            {"from": first.isoformat(), "to": last.isoformat(), "days": count, "load": load}
+        )
+    return spans
+
+
+def _history(args: argparse.Namespace, settings: Settings) -> dict:
+    """The rows of `series.daily` (with the spans that had no rate in force) or of
+    `series.grouped`, exact, as the JSON's object; an empty answer is an error."""
+    store, table, ask, span = _range(args, settings)
+    coverage = series.Coverage(*span)
     if args.group:
-        rows = series.grouped(store, table, ask, (start, end), args.group)
+        rows = series.grouped(store, table, ask, span, args.group)
     else:
-        rows = series.daily(store, table, ask, (start, end))
+        rows = series.daily(store, table, ask, span, seen=coverage.add)
     column = "period_start" if args.group else "rate_date"
     points = [{column: row.date, "rate": reads.decimal_text(row.rate)} for row in rows]
     if not points:
-        raise series.missing(ask, f"from {start} to {end}")
-    body = {"base": base, "quote": quote, "from": start.isoformat(), "to": end.isoformat()}
-    return {**body, "series": keys[0], "group": args.group or "day", "rates": points}
+        raise _no_rates(ask, span)
+    body = {"base": ask.base, "quote": ask.quotes[0], "from": span[0].isoformat()}
+    body.update(to=span[1].isoformat(), series=ask.series[0], group=args.group or "day")
+    if not args.group:
+        body["missing"] = _warn_missing(ask, coverage.missing())
+    return {**body, "rates": points}
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> None:
-    if args.provider or args.group:
-        _print_history(args, _series_history(args, settings))
-        return
-    found = _series(args, settings)
-    if args.csv:
-        rows = [
-            [p.rate_date, found.base, found.quote, reads.decimal_text(p.rate)] for p in found.points
-        ]
-        _print_csv(["rate_date", "base", "quote", "rate"], rows)
-        return
-    if args.json:
-        print(json.dumps(found.as_json()))
-        return
-    print(f"{'rate_date':<10}  {found.base}/{found.quote}")
-    for point in found.points:
-        print(f"{point.rate_date:<10}  {reads.decimal_text(point.rate)}")
-    print(f"{len(found.points)} ECB publication days from {found.start} to {found.end}")
-
-
-def _print_history(args: argparse.Namespace, body: dict) -> None:
+    body = _history(args, settings)
     column = next(iter(body["rates"][0]))
     pair = (body["base"], body["quote"])
     if args.csv:
@@ -323,19 +351,34 @@ def _print_history(args: argparse.Namespace, body: dict) -> None:
         return
     print(f"{column:<12}  {'/'.join(pair)}")
     for point in body["rates"]:
-        print(f"{point[column]:<12}  {point['rate']}")
-    what = {"day": "days", "week": "weeks", "month": "months"}[body["group"]]
+        print(f"{point[column]:<12}  {reads.rate_text(Decimal(point['rate']))}")
+    what = {"day": "rates", "week": "weeks", "month": "months"}[body["group"]]
+    gaps = f"; {len(body['missing'])} spans with no rate (above)" if body.get("missing") else ""
     print(
-        f"{len(body['rates'])} {what} of series {body['series']} from {body['from']} to {body['to']}"
+        f"{len(body['rates'])} {what} of series {body['series']} from {body['from']} to "
+        f"{body['to']}{gaps}"
     )
 
 
 def cmd_chart(args: argparse.Namespace, settings: Settings) -> None:
-    from makerates_gold.chart import draw  # matplotlib is optional: imported only here
+    from makerates_gold.chart import Chart, draw  # matplotlib is optional: imported only here
 
-    series = _series(args, settings)
-    path = draw(series, args.output)
-    print(f"wrote {path} ({len(series.points)} publication days, {series.start}..{series.end})")
+    store, table, ask, span = _range(args, settings)
+    coverage = series.Coverage(*span)
+    days = []
+    for day, rows in series.calendar_rows(store, table, ask, span):
+        for row in rows:
+            if row.quote == ask.quotes[0]:
+                coverage.add(day.toordinal())
+                days.append((day, date.fromisoformat(row.date), row.rate))
+    if not days:
+        raise _no_rates(ask, span)
+    missing = coverage.missing()
+    _warn_missing(ask, missing)
+    chart = Chart(ask.base, ask.quotes[0], ask.series[0], span, days, missing)
+    path = draw(chart, args.output)
+    published = sum(1 for day, seen, _ in days if day == seen)
+    print(f"wrote {path} ({published} publication days, {span[0]}..{span[1]})")
 
 
 def _json_number(value: object) -> object:

@@ -1,4 +1,6 @@
-"""Reads of the hot tier: pure functions over a HotStore, each in at most two requests.
+"""Reads of the hot tier: pure functions over a HotStore, each in at most two requests; the
+input rules, the display rules and the errors the readers share. (The CLI's rates and ranges
+are read from silver's series by `series.py`; v1 reads the RATES day items here.)
 
 Cross rates: the ECB publishes every rate against the euro, so BASE→QUOTE on a day is
 quote_eur / base_eur, computed by ONE Decimal division in a context of CROSS_PRECISION (50)
@@ -20,7 +22,7 @@ from makerates_core.hotstore import HotStore
 from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, PROVIDERS_SK, RATES_PK, Rates
 
 FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
-LOOKBACK_DAYS = 14  # how far before the asked day a rate may come from
+LOOKBACK_DAYS = 14  # v1's reach back, and silver's carry_forward_days
 CROSS_PRECISION = 50
 _CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -41,18 +43,24 @@ class RateAnswer:
     base: str
     quote: str
     date: str  # the day asked for (the latest published day when none was asked)
-    rate_date: str  # the ECB publication day the rate comes from
+    rate_date: str  # the newer of the days the two rates were published
     rate: Decimal
     sources: dict[str, str] = field(default_factory=dict)  # base/quote rates not from the ECB
 
-    def as_json(self) -> dict[str, str]:
+    @property
+    def days_carried(self) -> int:
+        """How many days `date` is after `rate_date`: silver's calendar carried it so far."""
+        return (date.fromisoformat(self.date) - date.fromisoformat(self.rate_date)).days
+
+    def as_json(self) -> dict[str, str | int]:
         """The answer; `source` only when a rate is not the ECB's: "exchangerate_api", or
         both sources ("exchangerate_api+frankfurter") when the two rates differ in source."""
-        answer = {
+        answer: dict[str, str | int] = {
             "base": self.base,
             "quote": self.quote,
             "date": self.date,
             "rate_date": self.rate_date,
+            "days_carried": self.days_carried,
             "rate": decimal_text(self.rate),
         }
         if self.sources:
@@ -134,7 +142,7 @@ def _meta(store: HotStore, table: str, sk: str) -> dict:
     empty hot tier is a UserError saying how to fill it."""
     item = store.get_item(table, META_PK, sk)
     if item is None:
-        raise _empty(store, table)
+        raise empty(store, table)
     return item
 
 
@@ -175,41 +183,28 @@ def latest_rates(store: HotStore, table: str) -> DayRates:
     """The newest published day (one Query, descending, Limit 1)."""
     found = list(store.query(table, RATES_PK, descending=True, limit=1))
     if not found:
-        raise _empty(store, table)
+        raise empty(store, table)
     return _day(found[0])
 
 
 def rates_on(store: HotStore, table: str, day: date) -> DayRates:
-    """The rates in force on a calendar day: those of the latest publication on or before it,
-    at most LOOKBACK_DAYS back (one Query)."""
+    """The rates in force on a calendar day for v1: those of the latest publication on or
+    before it, at most LOOKBACK_DAYS back (one Query, descending, Limit 1)."""
     check_day(day)
-    found = _window(store, table, day, limit=1)
-    if not found:
-        raise UserError(
-            f"no ECB rates published in the {LOOKBACK_DAYS} days up to {day}; "
-            "run `makerates-gold sync` if that period should be there"
-        )
-    return found[0]
-
-
-def _window(store: HotStore, table: str, day: date | None, limit: int | None = None):
-    """Up to LOOKBACK_DAYS + 1 days, newest first, ending on `day` (or the latest day)."""
-    if day is None:
-        items = list(store.query(table, RATES_PK, descending=True, limit=LOOKBACK_DAYS + 1))
-        if not items:
-            return []
-        newest = date.fromisoformat(items[0]["sk"])
-        floor = (newest - timedelta(days=LOOKBACK_DAYS)).isoformat()
-        return [_day(i) for i in items if i["sk"] >= floor][:limit]
-    items = store.query(
+    found = store.query(
         table,
         RATES_PK,
         sk_min=(day - timedelta(days=LOOKBACK_DAYS)).isoformat(),
         sk_max=day.isoformat(),
         descending=True,
-        limit=limit,
+        limit=1,
     )
-    return [_day(i) for i in items]
+    for item in found:
+        return _day(item)
+    raise UserError(
+        f"no ECB rates published in the {LOOKBACK_DAYS} days up to {day}; "
+        "run `makerates-gold sync` if that period should be there"
+    )
 
 
 def cross_rate(base_eur: Decimal, quote_eur: Decimal) -> Decimal:
@@ -219,144 +214,22 @@ def cross_rate(base_eur: Decimal, quote_eur: Decimal) -> Decimal:
         return quote_eur / base_eur
 
 
-def rate(
-    store: HotStore,
-    table: str,
-    base: str,
-    quote: str,
-    day: date | None = None,
-) -> RateAnswer:
-    """BASE→QUOTE on a calendar day (or the latest): the latest publication on or before that
-    day with both currencies, at most LOOKBACK_DAYS back. One Query when it succeeds; one more
-    GetItem (the currencies item) only to explain a failure."""
-    base, quote = parse_code(base), parse_code(quote)
-    if day is not None:
-        check_day(day)
-    window = _window(store, table, day)
-    for published in window:
-        eur = {**published.rates, PIVOT: Decimal(1)}
-        if base in eur and quote in eur:
-            return RateAnswer(
-                base=base,
-                quote=quote,
-                date=(day.isoformat() if day else window[0].day),
-                rate_date=published.day,
-                rate=cross_rate(eur[base], eur[quote]),
-                sources=published.source_of((base, quote)),
-            )
-    known = currencies(store, table)
-    for code in (base, quote):
+def require_known(known: dict, codes: Iterable[str]) -> None:
+    """A UserError for a code that META/CURRENCIES' `known` does not list (EUR aside)."""
+    for code in codes:
         if code != PIVOT and code not in known:
             raise UserError(
                 f"unknown currency '{code}'; `makerates currencies` lists the known ones"
             )
-    asked = day or today()
-    missing = [c for c in (base, quote) if c != PIVOT]
-    spans = ", ".join(f"{c} {known[c]['first']}..{known[c]['last']}" for c in missing)
-    since = asked - timedelta(days=LOOKBACK_DAYS)
-    raise UserError(
-        f"the hot tier has no {base}/{quote} rate in the {LOOKBACK_DAYS} days up to {asked} "
-        f"(it holds {spans}); if the sources published one, load it with "
-        f"`just backfill {since} {asked}`, or ask for another day"
-    )
 
 
-def _empty(store: HotStore, table: str) -> UserError:
+def empty(store: HotStore, table: str) -> UserError:
+    """The error of an empty hot tier: which one, and how to fill it."""
     return UserError(
         f"no rates in table {table} of {store.describe()}; run `just pipeline` first (the "
         "last INITIAL_LOOKBACK_DAYS days; `just backfill START END` for older ones), or check "
         "HOT_STORE / DYNAMODB_ENDPOINT_URL / TABLE_PREFIX"
     )
-
-
-@dataclass(frozen=True)
-class Point:
-    rate_date: str  # an ECB publication day that has both currencies
-    rate: Decimal
-
-
-@dataclass(frozen=True)
-class Series:
-    """BASE→QUOTE on every publication day in [start, end] that has both currencies.
-
-    `before` is the last such day in the LOOKBACK_DAYS before `start` (if any): it is what a
-    calendar day at the start of the range carries forward."""
-
-    base: str
-    quote: str
-    start: date
-    end: date
-    points: list[Point]
-    before: Point | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "base": self.base,
-            "quote": self.quote,
-            "from": self.start.isoformat(),
-            "to": self.end.isoformat(),
-            "rates": [
-                {"rate_date": p.rate_date, "rate": decimal_text(p.rate)} for p in self.points
-            ],
-        }
-
-    def calendar(self) -> list[tuple[date, Point | None, bool]]:
-        """Every calendar day of [start, end]: (day, the point in force, carried?). A day more
-        than LOOKBACK_DAYS after the last publication has no point."""
-        known = ([self.before] if self.before else []) + self.points
-        out: list[tuple[date, Point | None, bool]] = []
-        index, current = 0, None
-        day = self.start
-        while day <= self.end:
-            while index < len(known) and known[index].rate_date <= day.isoformat():
-                current = known[index]
-                index += 1
-            if current and (day - date.fromisoformat(current.rate_date)).days > LOOKBACK_DAYS:
-                current = None
-            out.append((day, current, current is not None and current.rate_date != day.isoformat()))
-            day += timedelta(days=1)
-        return out
-
-
-def history(store: HotStore, table: str, base: str, quote: str, start: date, end: date) -> Series:
-    """BASE→QUOTE over a date range: ONE Query of the RATES items between start - LOOKBACK_DAYS
-    and end (paginated by the store), projecting only `rates`. One more GetItem (currencies)
-    only to word an error when no day has both currencies."""
-    base, quote = parse_code(base), parse_code(quote)
-    check_day(start)
-    check_day(end)
-    if start > end:
-        raise UserError(f"--from {start} is after --to {end}")
-    items = store.query(
-        table,
-        RATES_PK,
-        sk_min=(start - timedelta(days=LOOKBACK_DAYS)).isoformat(),
-        sk_max=end.isoformat(),
-        attributes=["rates"],
-    )
-    points: list[Point] = []
-    before: Point | None = None
-    for item in items:
-        eur = {**item.get("rates", {}), PIVOT: Decimal(1)}
-        if base not in eur or quote not in eur:
-            continue
-        point = Point(rate_date=item["sk"], rate=cross_rate(eur[base], eur[quote]))
-        if item["sk"] < start.isoformat():
-            before = point
-        else:
-            points.append(point)
-    if not points:
-        known = currencies(store, table)
-        for code in (base, quote):
-            if code != PIVOT and code not in known:
-                raise UserError(
-                    f"unknown currency '{code}'; `makerates currencies` lists the known ones"
-                )
-        raise UserError(
-            f"the hot tier has no {base}/{quote} rate between {start} and {end}; if the "
-            f"sources published some, load them with `just backfill {start} {end}`"
-        )
-    return Series(base=base, quote=quote, start=start, end=end, points=points, before=before)
 
 
 def parse_amount(text: str) -> Decimal:

@@ -16,8 +16,12 @@ dates, and BASE→BASE is the identity row, rate 1.
   on (quote, date) as Frankfurter's.
 - `grouped`: weekly (Monday) or monthly means, every period that overlaps the range, dated by
   its first day; a cross rate is the quote's mean over the base's mean.
+- `calendar_rows`: every calendar day of a range with the rows in force that day, as silver's
+  calendar holds them (the chart); a day absent is a day with no rate in force.
+- `point`: one pair on a day or the latest, with the provenance the CLI prints (≤ 2 requests).
 Ranges are generators reading month by month (Queries of CHUNK_MONTHS months per series), so
-memory holds a few months whatever the range; `check` (if given) runs between months.
+memory holds a few months whatever the range; `check` (if given) runs between months, and
+`seen` (a `Coverage`) is told every day on which all the asked currencies are in force.
 """
 
 from __future__ import annotations
@@ -33,8 +37,19 @@ from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
 from makerates_core.providers import keys as registry_keys
 
-from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, PROVIDERS_SK
-from makerates_gold.reads import CROSS_PRECISION, FIRST_DAY, currency_code, today
+from makerates_gold.items import CURRENCIES_SK, ECB, META_PK, PIVOT, PROVIDERS_SK, RATES_PK
+from makerates_gold.reads import (
+    CROSS_PRECISION,
+    FIRST_DAY,
+    LOOKBACK_DAYS,
+    RateAnswer,
+    check_day,
+    currency_code,
+    empty,
+    parse_code,
+    require_known,
+    today,
+)
 
 BLEND = "blend"  # the default series: the rates we publish (silver's fct_rates_calendar)
 DAY, GROUPS = "DAY#", {"week": "WEEK#", "month": "MONTH#"}
@@ -45,6 +60,7 @@ ONE = Decimal(1)
 Held = tuple[str, int]  # (rate per EUR as stored, ordinal of its observation date)
 Snapshot = dict[str, Held]  # currency → what is in force; EUR left out (it is 1)
 Check = Callable[[], None]
+Seen = Callable[[int], None]  # told a day ordinal
 
 
 class Invalid(UserError):
@@ -273,14 +289,13 @@ def on_day(store: HotStore, table: str, ask: Ask, day: date) -> list[Row]:
 def latest(store: HotStore, table: str, ask: Ask) -> list[Row]:
     """The newest day ≤ today of the first series: 1 Query (descending, Limit 1), then 1
     BatchGetItem of that month for the other series."""
-    now, first = today(), ask.series[0]
-    found = list(store.query(table, DAY + first, sk_max=month_of(now), descending=True, limit=1))
-    days = [d for i in found for d in parse_rows(i["sk"], i["rows"], carried=True)]
-    days = [d for d in days if d <= now.toordinal()]
-    if not days:
-        raise Missing(f"rates of series {first}", "; run `just pipeline` to load some")
-    items = _month(store, table, ask, found[0]["sk"], found)
-    return _snapshot(ask, _by_series(items, DAY, ask), max(days))
+    first = ask.series[0]
+    newest = _newest(store, table, first)
+    if newest is None:
+        raise _no_series(first)
+    found, day = newest
+    items = _month(store, table, ask, found["sk"], [found])
+    return _snapshot(ask, _by_series(items, DAY, ask), day)
 
 
 def _months(first: date, last: date) -> list[str]:
@@ -341,6 +356,26 @@ def _period_start(day: date, group: str) -> date:
     return day - timedelta(days=day.weekday()) if group == "week" else day.replace(day=1)
 
 
+def _days(
+    store: HotStore,
+    table: str,
+    ask: Ask,
+    prefix: str,
+    span: tuple[date, date],
+    check: Check | None,
+) -> Iterator[tuple[int, Snapshot, dict[str, Snapshot] | None]]:
+    """(day, merged snapshot, listed series' own) of every day (or period start) in `span`
+    that some series holds, month by month; `check` runs before each month."""
+    lo, hi = (d.toordinal() for d in span)
+    pks = [prefix + key for key in ask.keys]
+    for _, found in month_items(store, table, pks, *span, attributes=["rows"]):
+        if check:
+            check()
+        parsed = _by_series(found.values(), prefix, ask)
+        for day in sorted({d for days in parsed.values() for d in days if lo <= d <= hi}):
+            yield day, *_at(ask, parsed, day)
+
+
 def _stream(
     store: HotStore,
     table: str,
@@ -349,25 +384,56 @@ def _stream(
     span: tuple[date, date],
     emitter: Emitter,
     check: Check | None,
+    seen: Seen | None = None,
 ) -> Iterator[Row]:
-    """The rows of every day (or period start) in `span`, month by month; `check` runs before
-    each month's rows."""
-    lo, hi = (d.toordinal() for d in span)
-    pks = [prefix + key for key in ask.keys]
-    for _, found in month_items(store, table, pks, *span, attributes=["rows"]):
-        if check:
-            check()
-        parsed = _by_series(found.values(), prefix, ask)
-        for day in sorted({d for days in parsed.values() for d in days if lo <= d <= hi}):
-            yield from emitter.rows(*_at(ask, parsed, day))
+    """The rows of every day (or period start) in `span`; `seen` is told each day on which
+    the base and every asked quote are in force."""
+    wanted = (ask.base, *(ask.quotes or ()))
+    for day, snapshot, details in _days(store, table, ask, prefix, span, check):
+        if seen is not None and all(_held(snapshot, c) is not None for c in wanted):
+            seen(day)
+        yield from emitter.rows(snapshot, details)
 
 
 def daily(
-    store: HotStore, table: str, ask: Ask, span: tuple[date, date], check: Check | None = None
+    store: HotStore,
+    table: str,
+    ask: Ask,
+    span: tuple[date, date],
+    check: Check | None = None,
+    seen: Seen | None = None,
 ) -> Iterator[Row]:
     """BASE→QUOTES over the days of `span`: snap-back, then each pair when its date changes
     (the module's docstring)."""
-    return _stream(store, table, ask, DAY, span, Emitter(ask, dedupe=True), check)
+    return _stream(store, table, ask, DAY, span, Emitter(ask, dedupe=True), check, seen)
+
+
+def calendar_rows(
+    store: HotStore, table: str, ask: Ask, span: tuple[date, date]
+) -> Iterator[tuple[date, list[Row]]]:
+    """Every calendar day of `span` that the series hold, with the rows in force on it, each
+    dated where it was observed (so a row dated before its day is carried)."""
+    emitter = Emitter(ask, dedupe=False)
+    for day, snapshot, details in _days(store, table, ask, DAY, span, None):
+        yield date.fromordinal(day), emitter.rows(snapshot, details)
+
+
+class Coverage:
+    """Which days of [first, last] had the asked rates in force, told in ascending order
+    (`add`, a `Seen`); `missing()` is the rest, as spans: never loaded, or never published."""
+
+    def __init__(self, first: date, last: date):
+        self.next, self.last = first.toordinal(), last.toordinal()
+        self.gaps: list[tuple[int, int]] = []
+
+    def add(self, day: int) -> None:
+        if day > self.next:
+            self.gaps.append((self.next, day - 1))
+        self.next = max(self.next, day + 1)
+
+    def missing(self) -> list[tuple[date, date]]:
+        tail = [(self.next, self.last)] if self.next <= self.last else []
+        return [(date.fromordinal(a), date.fromordinal(b)) for a, b in self.gaps + tail]
 
 
 def grouped(
@@ -431,3 +497,109 @@ def parse_currency(text: str) -> str:
     if code is None:
         raise Invalid(f"{text[:40]!r} is not a currency code; use three letters such as USD")
     return code
+
+
+def _newest(store: HotStore, table: str, key: str) -> tuple[dict, int] | None:
+    """The newest month item of series `key` and its newest day ≤ today (1 Query)."""
+    now = today()
+    for item in store.query(table, DAY + key, sk_max=month_of(now), descending=True, limit=1):
+        days = [
+            d for d in parse_rows(item["sk"], item["rows"], carried=True) if d <= now.toordinal()
+        ]
+        if days:
+            return item, max(days)
+    return None
+
+
+def _day_of(item: dict | None, day: int, codes: frozenset[str]) -> Snapshot:
+    """`day`'s snapshot of the `codes` in a DAY# month item (none: nothing in force)."""
+    if item is None:
+        return {}
+    return parse_rows(item["sk"], item["rows"], carried=True, codes=codes).get(day, {})
+
+
+def _no_series(key: str) -> Missing:
+    return Missing(f"rates of series {key}", "; run `just pipeline` to load some")
+
+
+def point(
+    store: HotStore, table: str, base: str, quote: str, day: date | None, key: str = BLEND
+) -> RateAnswer:
+    """BASE→QUOTE in force on `day` in series `key` (None: on the series' newest day, dated
+    where it was observed), and what stands behind it. A day: 1 BatchGetItem of its month's
+    DAY# item and META/CURRENCIES; latest: 1 Query of the newest DAY# item, then META/CURRENCIES
+    in the next batch. For the blend that batch also holds the RATES items of the days the two
+    rates were published: their `src` names the providers. So 1 or 2 requests."""
+    base, quote = parse_code(base), parse_code(quote)
+    if day is None:
+        newest = _newest(store, table, key)
+        if newest is None:
+            raise empty(store, table) if key == BLEND else _no_series(key)
+        item, asked = newest
+        meta = None
+    else:
+        check_day(day)
+        asked = day.toordinal()
+        items = store.batch_get(table, [(DAY + key, month_of(day)), (META_PK, CURRENCIES_SK)])
+        item = next((i for i in items if i["pk"] != META_PK), None)
+        meta = next((i for i in items if i["pk"] == META_PK), None)
+    held = _day_of(item, asked, frozenset((base, quote)))
+    found = _held(held, base), _held(held, quote)
+    observed = {c: h[1] for c, h in zip((base, quote), found, strict=True) if h and c != PIVOT}
+    keys = [(RATES_PK, iso(d)) for d in sorted(set(observed.values()))]
+    keys = keys if key == BLEND and None not in found else []
+    keys += [(META_PK, CURRENCIES_SK)] if meta is None else []
+    fetched = store.batch_get(table, keys) if keys else []
+    meta = meta or next((i for i in fetched if i["pk"] == META_PK), None)
+    if meta is None:
+        raise empty(store, table)
+    require_known(meta["currencies"], (base, quote))
+    if None in found:
+        raise _no_rate(meta, key, base, quote, date.fromordinal(asked))
+    if key == BLEND:
+        sources = blend_sources(observed, fetched, meta)
+    else:
+        sources = {code: key for code in observed if key != ECB}
+    newest_seen = max(observed.values(), default=asked)
+    return RateAnswer(
+        base,
+        quote,
+        date=iso(newest_seen if day is None else asked),
+        rate_date=iso(newest_seen),
+        rate=_rate(found[0], found[1], base),  # type: ignore[arg-type]
+        sources=sources,
+    )
+
+
+def blend_sources(observed: dict[str, int], items: Iterable[dict], meta: dict) -> dict[str, str]:
+    """code → the provider of each blend rate that is not the ECB's: the `src` of the RATES
+    item of the day it was observed, else (a day without one, e.g. a weekend snapshot) the
+    currency's `source` in META/CURRENCIES, else the blend."""
+    src = {i["sk"]: i.get("src", {}) for i in items if i["pk"] == RATES_PK}
+    spans = meta.get("currencies", {})
+    named = {}
+    for code, seen in observed.items():
+        day = iso(seen)
+        source = src[day].get(code) if day in src else spans.get(code, {}).get("source", BLEND)
+        if source:
+            named[code] = source
+    return named
+
+
+def _no_rate(meta: dict, key: str, base: str, quote: str, asked: date) -> UserError:
+    """No rate in force: what the hot tier holds and the command that would load it."""
+    since = max(asked - timedelta(days=LOOKBACK_DAYS), FIRST_DAY)
+    load = f"load it with `just backfill {since} {asked}`, or ask for another day"
+    if key != BLEND:
+        return UserError(
+            f"series {key} has no {base}/{quote} rate in force on {asked}; if {key} "
+            f"published one, {load}"
+        )
+    known = meta["currencies"]
+    spans = ", ".join(
+        f"{c} {known[c]['first']}..{known[c]['last']}" for c in (base, quote) if c != PIVOT
+    )
+    return UserError(
+        f"the hot tier has no {base}/{quote} rate in the {LOOKBACK_DAYS} days up to {asked} "
+        f"(it holds {spans}); if the sources published one, {load}"
+    )
