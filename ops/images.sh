@@ -24,7 +24,12 @@ if [ -n "${BUILD_CA_BUNDLE:-}" ] && [ ! -r "$BUILD_CA_BUNDLE" ]; then
   echo "BUILD_CA_BUNDLE=$BUILD_CA_BUNDLE is not readable" >&2; exit 2
 fi
 revision="$(git rev-parse HEAD)"
-tag="$(image_tag)"
+# One tag for the whole build, though HEAD may move meanwhile (the stages name the base by it).
+IMAGE_TAG="$(image_tag)"
+export IMAGE_TAG
+tag="$IMAGE_TAG"
+secret=()
+[ -n "${BUILD_CA_BUNDLE:-}" ] && secret=(--secret "id=ca_bundle,src=$BUILD_CA_BUNDLE")
 
 # `build IGNOREFILE ARGS…`: one engine build from the repository root, its allow-list applied.
 build() {
@@ -32,7 +37,7 @@ build() {
   local args=(build "$@")
   if [ "$ENGINE" = podman ]; then
     # buildah does not look for <Dockerfile>.dockerignore by itself; BuildKit does.
-    args+=(--isolation=chroot --ignorefile "$ignorefile")
+    args+=(--isolation=chroot --network host --ignorefile "$ignorefile")
   else
     export DOCKER_BUILDKIT=1
   fi
@@ -43,7 +48,7 @@ build() {
 start=$(date +%s)
 for target in "${BASE_TARGETS[@]}"; do
   args=(-f ops/image/base.Containerfile --target "$target"
-    -t "$(image_ref "$target")" -t "${IMAGE_PREFIX:-}makerates-$target:local")
+    -t "$(image_ref "$target")" -t "${IMAGE_PREFIX:-}makerates-$target:local" "${secret[@]}")
   [ -n "${PYTHON_IMAGE:-}" ] && args+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
   [ -n "${UV_IMAGE:-}" ] && args+=(--build-arg "UV_IMAGE=$UV_IMAGE")
   build ops/image/base.Containerfile.dockerignore "${args[@]}"
@@ -57,7 +62,7 @@ for stage in "${stages[@]}"; do
     --build-arg "VERSION=${VERSION:-0.0.0+$tag}")
   [ -n "${SOURCE:-}" ] && args+=(--build-arg "SOURCE=$SOURCE")
   args+=(--build-arg "BUILD_IMAGE=$(image_ref build)" --build-arg "RUNTIME_IMAGE=$(image_ref runtime)")
-  [ -n "${BUILD_CA_BUNDLE:-}" ] && args+=(--secret "id=ca_bundle,src=$BUILD_CA_BUNDLE")
+  args+=("${secret[@]}")
   start=$(date +%s)
   build "stages/$stage/Dockerfile.dockerignore" "${args[@]}"
   echo "==> $(image_ref "$stage") built in $(($(date +%s) - start)) s"

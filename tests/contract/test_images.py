@@ -3,8 +3,9 @@ locked dependency set per package, and the Dockerfiles' text). `just images-size
 built images themselves.
 
 The stage Dockerfiles share one base (ops/image/base.Containerfile): a build image (uv, the
-lock, every pyproject, the sync helper) and a runtime image (Python, user 10001, the common
-environment). Each stage's Dockerfile beside its code holds only what is its own.
+lock, every pyproject, the sync helper, every stage's third-party dependencies) and a runtime
+image (Python, user 10001, the common environment). Each stage's Dockerfile beside its code
+holds only what is its own: its code, one sync of it, its entrypoint.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ def test_base_shape():
         assert f"COPY {path}/pyproject.toml {path}/" in build, path
     assert "COPY uv.lock pyproject.toml ./" in build
     assert not re.search(r"^COPY \S*src", build, re.MULTILINE), "no code in the base"
+    deps = [line for line in instructions(build) if line.startswith("RUN") and "uv-sync" in line]
+    assert deps == [
+        "RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=ca_bundle "
+        "makerates-uv-sync deps " + " ".join(f"makerates-{s}" for s in STAGES)
+    ], "every stage's dependencies, once, from the lock alone"
     assert "uv" not in re.findall(r"COPY --from=(\w+)", runtime)
     assert re.search(r"^USER 10001:10001$", runtime, re.MULTILINE)
     assert "useradd --no-log-init --uid 10001" in runtime
@@ -99,6 +105,7 @@ def test_base_shape():
 def test_sync_helper():
     helper = (ROOT / "ops" / "image" / "uv-sync.sh").read_text()
     assert 'uv sync --locked --no-dev "$@"' in helper
+    assert 'mv /app "$PARKED/$package"' in helper and 'mv "$PARKED/$1" /app' in helper
     assert "/run/secrets/ca_bundle" in helper, "optional CA bundle, never baked"
     assert "BOTOCORE_SERVICES" in helper
     assert (ROOT / "ops" / "image" / "uv-sync.sh").stat().st_mode & 0o111, "executable"
@@ -111,13 +118,12 @@ def test_dockerfile_shape(stage):
     assert froms == ["${BUILD_IMAGE} AS builder", "${RUNTIME_IMAGE}"], "the shared base, twice"
     assert re.search(r"^ARG BUILD_IMAGE=makerates-build:\S+$", text, re.MULTILINE)
     assert re.search(r"^ARG RUNTIME_IMAGE=makerates-runtime:\S+$", text, re.MULTILINE)
-    deps = text.index(f"makerates-uv-sync --no-install-workspace --package makerates-{stage}")
-    code = text.index("COPY core/src")
-    assert deps < code, "dependencies layer before the code"
-    assert f"makerates-uv-sync --no-editable --package makerates-{stage}" in text
-    for run in re.findall(r"^RUN .*?makerates-uv-sync", text, re.MULTILINE | re.DOTALL):
-        assert "--mount=type=cache,target=/root/.cache/uv" in run
-        assert "--mount=type=secret,id=ca_bundle" in run, "optional CA bundle, never baked"
+    syncs = [line for line in instructions(text) if "makerates-uv-sync" in line]
+    assert syncs == [
+        "RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=ca_bundle "
+        f"makerates-uv-sync code makerates-{stage}"
+    ], "one sync, of the code, on the base's dependencies; the CA bundle optional, never baked"
+    assert text.index("COPY core/src") < text.index("makerates-uv-sync code")
     runtime = targets(text)[""]
     assert "COPY --from=builder /app /app" in runtime
     assert "uv" not in re.findall(r"COPY --from=(\w+)", runtime)
@@ -139,7 +145,7 @@ def test_the_stage_dockerfiles_share_the_base_instead_of_copies():
             assert not any(shared in line for line in lines), f"{stage}: {shared} is the base's"
         common = set(lines) if common is None else common & set(lines)
     skeleton = {line for line in common if not line.startswith(("ARG ", "LABEL ", "CMD "))}
-    assert len(skeleton) <= 7, sorted(skeleton)
+    assert len(skeleton) <= 6, sorted(skeleton)
 
 
 def test_images_script_builds_the_base_first():
