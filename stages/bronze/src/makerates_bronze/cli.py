@@ -49,6 +49,19 @@ def _offline(outcome: Outcome) -> str:
     )
 
 
+def _failure(outcome: Outcome) -> str:
+    """The run's error line. When no source answered at all, each one's ERROR line above
+    already says why: this one names them and points at the mirror, short."""
+    if (
+        outcome.unreachable
+        and not outcome.loaded
+        and set(outcome.unreachable) == set(outcome.failed)
+    ):
+        names = ", ".join(outcome.unreachable)
+        return f"no source answered ({names}); re-run when the network is back{_offline(outcome)}"
+    return f"{outcome.summary()}; re-run when the sources are back{_offline(outcome)}"
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="makerates-bronze",
@@ -98,9 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         run.counts.update({f"rows_loaded_{n}": r.rows_loaded for n, r in outcome.loaded.items()})
         run.outputs = outcome.outputs()
         if not outcome.usable:
-            raise UpstreamError(
-                f"{outcome.summary()}; re-run when the sources are back{_offline(outcome)}"
-            )
+            raise UpstreamError(_failure(outcome))
         if outcome.failed:
             log.warning(
                 "bronze: %s; re-run when the source is back (the ECB or its backup loaded, "
