@@ -25,14 +25,20 @@ backfill START END: (_stages "backfill" START END)
 
 # bronze (with these arguments) → silver → gold under one RUN_ID. Bronze and silver write their
 # run events to the lake and gold's sync copies them to the runs table; when bronze or silver
-# fails, `makerates-gold copy-events` does, so `makerates runs` shows the failure.
+# fails, gold's record-failure does (and records the failure if the stage could not), so
+# `makerates runs` shows it.
 _stages +BRONZE:
     #!/usr/bin/env bash
     set -euo pipefail
     export RUN_ID="${RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$RANDOM}"
-    failed() { status=$?; uv run --locked makerates-gold copy-events || true; exit "$status"; }
-    uv run --locked makerates-bronze {{ BRONZE }} || failed
-    uv run --locked makerates-silver run || failed
+    failed() {
+      status=$?
+      uv run --locked makerates-gold record-failure --run-id "$RUN_ID" --stage "$1" \
+        --error "makerates-$1 exited with status $status" || true
+      exit "$status"
+    }
+    uv run --locked makerates-bronze {{ BRONZE }} || failed bronze
+    uv run --locked makerates-silver run || failed silver
     uv run --locked makerates-gold sync
 
 # Run one stage by name (bronze, silver or gold) with its own arguments

@@ -122,9 +122,9 @@ def test_bronze_and_silver_are_refused_any_dynamodb_call(enforcing_aws, user, op
 
 
 def test_a_failed_bronze_run_reaches_makerates_runs_through_gold(enforcing_aws, stage_env):
-    """`just pipeline`'s failure path under the policies: bronze (its keys) fails, gold (its
-    keys) copies the lake's events, the reader lists the failure; Kestra's errors branch
-    (record-failure, as gold) adds its own failed event."""
+    """The failure path under the policies: bronze (its keys) fails, gold (its keys) copies the
+    lake's events (copy-events), the reader lists the failure; record-failure (`just pipeline`
+    and Kestra's errors branch, as gold) finds bronze's own failed event and adds none."""
     run_id = "iam-failed-run"
     down = stage_env("bronze", RUN_ID=run_id, ECB_BASE_URL="http://127.0.0.1:9/stats/eurofxref")
     failed = run_stage(down, "makerates-bronze", "run")
@@ -143,7 +143,6 @@ def test_a_failed_bronze_run_reaches_makerates_runs_through_gold(enforcing_aws, 
     (run,) = [r for r in json.loads(shown.stdout) if r["run_id"] == run_id]
     assert [(e["stage"], e["event"]) for e in run["events"]] == [
         ("bronze", "started"),
-        ("bronze", "failed"),
         ("bronze", "failed"),
     ]
     assert f"error: {run['events'][1]['error']}" in failed.stderr  # bronze's own words

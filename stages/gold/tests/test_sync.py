@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from makerates_core.errors import UserError
@@ -18,6 +22,9 @@ from makerates_core.lake import Lake, s3_client
 from makerates_gold.items import rates_hash, sync_item
 from makerates_gold.run_events import COPY_DAYS, copy_run_events
 from makerates_gold.sync import sync
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_each_published_day_holds_exactly_the_ecb_strings(deployment, q1_2024):
@@ -228,7 +235,7 @@ def test_gold_copies_the_lakes_run_events_once(deployment, counting):
     _stage_events(deployment, "run-a", fail="1 test failed")
     assert _runs(deployment) == {}  # bronze and silver never write the hot tier
 
-    assert copy_run_events(deployment.settings, deployment.store()) == 4
+    assert copy_run_events(deployment.settings, deployment.store()).written == 4
     events = _runs(deployment)["run-a"]
     assert [(e["stage"], e["event"]) for e in events] == [
         ("bronze", "started"),
@@ -242,7 +249,7 @@ def test_gold_copies_the_lakes_run_events_once(deployment, counting):
     assert events == [event_from_json(lake.read_text(k)) for k in lake.list_keys("runs/")]
 
     again = counting(deployment.store())
-    assert copy_run_events(deployment.settings, again) == 0
+    assert copy_run_events(deployment.settings, again).written == 0
     assert again.operations == ["batch_get"]  # the listed events' keys asked for, no Query
     assert _runs(deployment)["run-a"] == events
 
@@ -251,8 +258,11 @@ def test_only_the_last_weeks_events_are_copied(deployment):
     _stage_events(deployment, "run-old")
     written = date.fromisoformat(Lake(deployment.settings).list_keys("runs/")[0].split("/")[1])
     store = deployment.store()
-    assert copy_run_events(deployment.settings, store, today=written + timedelta(COPY_DAYS)) == 0
-    assert copy_run_events(deployment.settings, store, today=written + timedelta(6)) == 4
+    assert (
+        copy_run_events(deployment.settings, store, today=written + timedelta(COPY_DAYS)).written
+        == 0
+    )
+    assert copy_run_events(deployment.settings, store, today=written + timedelta(6)).written == 4
 
 
 def test_an_object_that_is_not_its_event_is_left_out(deployment, caplog):
@@ -261,7 +271,7 @@ def test_an_object_that_is_not_its_event_is_left_out(deployment, caplog):
     forged = lake.list_keys("runs/")[0].replace("started", "failed")
     lake.write_text(forged, json.dumps({"pk": "RUNS", "sk": "run-c#x#bronze#failed"}))
     lake.write_text(forged.replace("failed.json", "started.json.partial"), "{")
-    assert copy_run_events(deployment.settings, deployment.store()) == 4
+    assert copy_run_events(deployment.settings, deployment.store()).written == 4
     assert "not the run event its name says" in caplog.text
     assert [e["event"] for e in _runs(deployment)["run-b"]] == ["started", "succeeded"] * 2
 
@@ -284,13 +294,26 @@ def test_the_gold_commands_copy_the_runs_events(deployment, ecb):
     assert done.returncode == 0, done.stderr
     assert _runs(deployment)["run-e"][-1]["error"] == "lake down"
 
-    _stage_events(deployment, "run-f")
-    done = deployment.run(
-        "makerates-gold", "record-failure", "--run-id", "run-f", "--stage", "gold", "--error", "x"
-    )
-    assert done.returncode == 0, done.stderr
-    assert [e["event"] for e in _runs(deployment)["run-f"]][-1] == "failed"
-    assert len(_runs(deployment)["run-f"]) == 5
+    def record_failure(run_id: str, stage: str) -> list[tuple[str, str, str | None]]:
+        done = deployment.run(
+            "makerates-gold", "record-failure", "--run-id", run_id, "--stage", stage,
+            "--error", f"makerates-{stage} exited with status 3",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return [(e["stage"], e["event"], e.get("error")) for e in _runs(deployment)[run_id]]
+
+    # silver recorded its failure in the lake: copied, and no second one
+    _stage_events(deployment, "run-f", fail="1 test failed")
+    assert record_failure("run-f", "silver")[2:] == [
+        ("silver", "started", None),
+        ("silver", "failed", "1 test failed"),
+    ]
+    # bronze could not record it (say the lake refused): the command records it
+    _stage_events(deployment, "run-h")
+    assert record_failure("run-h", "bronze")[-1] == (
+        "bronze", "failed", "makerates-bronze exited with status 3"
+    )  # fmt: skip
+    assert len(_runs(deployment)["run-h"]) == 5
 
     deployment.publish("silver-g", ecb("2024-03-01", "2024-03-08"))
     _stage_events(deployment, "run-g")
@@ -306,5 +329,33 @@ def test_run_events_are_copied_from_an_s3_lake(make_deployment, moto_endpoint):
     deployment.env.update({"LAKE_URL": f"s3://{bucket}/lake", "S3_ENDPOINT_URL": moto_endpoint})
     s3_client(deployment.settings).create_bucket(Bucket=bucket)
     _stage_events(deployment, "run-s3")
-    assert copy_run_events(deployment.settings, deployment.store()) == 4
+    assert copy_run_events(deployment.settings, deployment.store()).written == 4
     assert len(_runs(deployment)["run-s3"]) == 4
+
+
+def test_a_failed_just_pipeline_run_is_listed_by_makerates_runs(make_deployment):
+    """`just pipeline` with its one source down: bronze fails (exit 3), gold's record-failure
+    copies bronze's own events from the lake, `makerates runs` shows them as it always did."""
+    deployment = make_deployment("sqlite")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    env = {
+        **deployment.env,
+        "RUN_ID": "run-just",
+        "SOURCES": "ecb",
+        "ECB_BASE_URL": f"http://127.0.0.1:{closed.getsockname()[1]}/stats/eurofxref",
+        "HTTP_DEADLINE_SECONDS": "5",
+    }
+    done = subprocess.run(
+        [str(BIN / "just"), "pipeline"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    closed.close()
+    assert done.returncode == 3, done.stderr
+    events = _runs(deployment)["run-just"]
+    assert [(e["stage"], e["event"]) for e in events] == [
+        ("bronze", "started"),
+        ("bronze", "failed"),
+    ]
+    assert f"error: {events[1]['error']}" in done.stderr
+    assert "makerates-silver" not in done.stderr

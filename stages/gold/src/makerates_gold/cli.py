@@ -38,14 +38,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "copy-events",
         help="copy bronze's and silver's run events from the lake into the runs table "
-        "(`just pipeline` does when a stage failed; every sync does too)",
+        "(every sync and record-failure does too)",
         description=f"Put the run events of the last {COPY_DAYS} days that bronze and silver "
         "wrote to the lake (runs/) and the runs table lacks. A second copy writes nothing.",
     )
     failure = commands.add_parser(
         "record-failure",
         help="copy the lake's run events, then record a failed pipeline run in the runs table "
-        "(used by Kestra's errors branch)",
+        "unless the failed stage recorded its own failure among them (used by `just pipeline` "
+        "and Kestra's errors branch)",
     )
     failure.add_argument("--run-id", required=True)
     failure.add_argument("--stage", required=True)
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         copy_run_events(settings, store)
         return 0
     if args.command == "record-failure":
-        copy_or_warn(settings, store)
+        if copy_or_warn(settings, store).failed(args.run_id, args.stage):
+            return 0  # the stage's own event says why, in its own words
         settings = dataclasses.replace(settings, run_id=args.run_id)
         error = " ".join(args.error.split()) or "the pipeline failed"
         StageRun(settings=settings, stage=args.stage, store=store).record("failed", error=error)
