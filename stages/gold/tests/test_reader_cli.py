@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pytest
 from makerates_gold import reads, series
@@ -108,25 +109,81 @@ def test_convert_command(deployment, q1_2024, exact):
     assert text.stdout.startswith("100 EUR = 108.92 USD on 2024-03-15 (rate 1.0892, ")
 
 
+GULF = {"KWD": "0.33451", "BHD": "0.41052"}  # per EUR; minor unit 3 (ISO 4217)
+
+
+@pytest.fixture
+def gulf(deployment, ecb) -> dict[str, dict[str, str]]:
+    """The ECB's Q1 2024 and, on each of its days, KWD and BHD (ExchangeRate-API's), synced."""
+    from makerates_gold.sync import sync
+
+    days = {d: {**rates, **GULF} for d, rates in ecb("2024-01-01", "2024-03-31").items()}
+    sources = {(d, code): "exchangerate_api" for d in days for code in GULF}
+    deployment.publish("silver-gulf", days, sources)
+    sync(deployment.settings, deployment.store())
+    return days
+
+
+def shown_rate(rate: Decimal) -> str:
+    """The documented rule, spelled out: 10 significant digits, half-even, no trailing zeros."""
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 10, ROUND_HALF_EVEN
+        text = f"{+rate:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @pytest.mark.parametrize(
     ("amount", "base", "quote", "digits"),
-    [("250000", "USD", "JPY", 0), ("1234567.891", "JPY", "GBP", 2), ("0.5", "EUR", "HUF", 2)],
+    [
+        ("250000", "USD", "JPY", 0),
+        ("1234567.891", "JPY", "GBP", 2),
+        ("0.5", "EUR", "HUF", 2),
+        ("1000", "USD", "KWD", 3),
+        ("2500.75", "EUR", "BHD", 3),
+        ("123456789", "JPY", "KWD", 3),
+        ("10", "KWD", "JPY", 0),
+    ],
 )
-def test_convert_shows_money_as_money(deployment, q1_2024, exact, amount, base, quote, digits):
+def test_convert_shows_money_as_money(deployment, gulf, exact, amount, base, quote, digits):
     """Rounded half-even to the quote's ISO 4217 minor unit, with thousands separators; the
-    rate to six significant digits."""
-    friday = q1_2024["2024-03-15"]
+    rate by the one display rule."""
+    friday = gulf["2024-03-15"]
     done = deployment.run("makerates", "convert", amount, base, quote, "--date", "2024-03-15")
     assert done.returncode == 0, done.stderr
     with localcontext() as ctx:
         ctx.prec = 50
         rate = exact(friday[quote], friday[base]) if base != "EUR" else Decimal(friday[quote])
-        result = (Decimal(amount) * rate).quantize(Decimal(1).scaleb(-digits))
+        result = (Decimal(amount) * rate).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_EVEN)
     shown = done.stdout.split(" = ")[1].split(f" {quote} ")[0]
     assert shown == f"{result:,f}"
-    with localcontext() as ctx:
-        ctx.prec = 6
-        assert f"(rate {+rate:f}, " in done.stdout
+    assert len(shown.rpartition(".")[2]) == digits if digits else "." not in shown
+    assert f"(rate {shown_rate(rate)}, " in done.stdout
+
+
+def test_the_readme_s_conversion_is_money(deployment, q1_2024):
+    done = deployment.run("makerates", "convert", "250", "USD", "JPY", "--date", "2024-03-15")
+    assert done.stdout.startswith("250 USD = 37,190 JPY on 2024-03-15 (rate 148.7605582, ")
+
+
+@pytest.mark.parametrize(
+    ("base", "quote", "day"),
+    [("USD", "JPY", "2024-03-15"), ("KWD", "BHD", "2024-03-16"), ("EUR", "JPY", "2024-03-15"),
+     ("JPY", "KWD", "2024-02-29"), ("BHD", "EUR", "2024-03-31")],
+)  # fmt: skip
+def test_the_cli_and_v2_show_the_same_rate(deployment, gulf, base, quote, day):
+    from fastapi.testclient import TestClient
+    from makerates_gold.api import create_app
+
+    text = deployment.run("makerates", "rate", base, quote, "--date", day).stdout
+    cli = text.split(" = ")[1].split(" ")[0]
+    client = TestClient(create_app(deployment.settings, deployment.store()))
+    answer = client.get(f"/v2/rate/{base}/{quote}", params={"date": day})
+    assert answer.status_code == 200, answer.text
+    v2 = re.search(r'"rate":([0-9.]+)', answer.text).group(1)
+    exact = json.loads(
+        deployment.run("makerates", "rate", base, quote, "--date", day, "--json").stdout
+    )
+    assert cli == v2 == shown_rate(Decimal(exact["rate"]))
 
 
 def test_history_command(deployment, q1_2024):
@@ -299,7 +356,7 @@ def test_rate_and_convert_from_one_provider_and_as_csv(deployment, with_nbp, exa
     assert converted[0]["amount"] == "100" and converted[0]["rate_date"] == "2024-03-13"
     money = deployment.run("makerates", "convert", "100", *asked).stdout
     assert money.startswith(
-        "100 USD = 397.11 PLN on 2024-03-16 (rate 3.97115, nbp rates of 2024-03-13)"
+        "100 USD = 397.11 PLN on 2024-03-16 (rate 3.971147519, nbp rates of 2024-03-13)"
     )
 
 

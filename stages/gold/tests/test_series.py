@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from makerates_gold import api_v2, series
-from makerates_gold.reads import cross_rate
+from makerates_gold.reads import cross_rate, rate_text
 from makerates_gold.series import Ask, Emitter, Invalid, Missing
 
 MARCH = date(2024, 3, 1).toordinal() - 1  # + day of the month = that day's ordinal
@@ -118,7 +118,8 @@ def test_expand_providers_lists_each_series_own_rate():
     ],
 )
 def test_display_rounds_to_ten_significant_digits_without_floats(value, shown):
-    assert api_v2.display_text(Decimal(value)) == shown
+    """The one display rule of the CLI and /v2 (`reads.rate_text`)."""
+    assert rate_text(Decimal(value)) == shown
     with localcontext() as ctx:
         ctx.prec, ctx.rounding = 10, ROUND_HALF_EVEN
         assert Decimal(shown) == +Decimal(value)

@@ -8,10 +8,11 @@ A row is `{"date", "base", "quote", "rate"}` (+ `providers`: each provider's own
 pair that day; + `exact`). JSON, CSV (`Accept: text/csv` or `.csv`) or NDJSON (`Accept:
 application/x-ndjson`); a range is streamed in all three.
 
-Display rule: `rate` is a JSON number written from the exact Decimal (never through a float),
-rounded half-even to DISPLAY_DIGITS (10) significant digits, trailing zeros dropped. A
-published rate per EUR has fewer digits (the ECB's at most 7), so with base EUR it is the
-published string itself: `providers=ECB` answers the ECB to the digit. `exact` is the stored
+Display rule (`reads.rate_text`, the CLI's too): `rate` is a JSON number written from the exact
+Decimal (never through a float), rounded half-even to reads.RATE_DIGITS (10) significant
+digits, trailing zeros dropped. A published rate per EUR has fewer digits (the ECB's at most
+7), so with base EUR it is the published string itself: `providers=ECB` answers the ECB to
+the digit. `exact` is the stored
 string (base EUR) or the quotient at reads.CROSS_PRECISION (50) digits.
 
 Caching: a single day's ETag is the body's hash; a range's is the hash of the request and the
@@ -31,7 +32,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from itertools import chain
 from typing import Annotated, Any
 
@@ -45,19 +45,17 @@ from pydantic import BaseModel, Field
 from makerates_gold import http_cache, series
 from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
 from makerates_gold.items import PIVOT
-from makerates_gold.reads import decimal_text, today
+from makerates_gold.reads import RATE_DIGITS, decimal_text, rate_text, today
 from makerates_gold.series import Ask, Invalid, Missing, Row
 
 log = logging.getLogger("makerates.api")
 
 REQUEST_DEADLINE_SECONDS = 10  # a range stops reading past this (checked between months)
-DISPLAY_DIGITS = 10
 ACTIVE_DAYS = 14  # a currency whose last day is this close to the newest day is active
 CHUNK_ROWS = 1000  # rows per streamed chunk
 # A daily range longer than this needs quotes= (at most MAX_RANGE_QUOTES): every currency of
 # 25 years of 160 currencies is ~700,000 rows, 70 MB, 5-10 s; 5 years is under 2 s.
 MAX_DAILY_YEARS, MAX_RANGE_QUOTES = 5, 10
-_DISPLAY = Context(prec=DISPLAY_DIGITS, rounding=ROUND_HALF_EVEN)
 _now = time.monotonic  # the deadline's clock (a test moves it)
 
 RATES_PARAMS = {"date", "from", "to", "base", "quotes", "providers", "group", "expand"}
@@ -67,12 +65,6 @@ MEDIA["ndjson"] = "application/x-ndjson"
 
 class Deadline(UpstreamError):
     """The request outlived REQUEST_DEADLINE_SECONDS (a 503)."""
-
-
-def display_text(value: Decimal) -> str:
-    """The display rule: DISPLAY_DIGITS significant digits, half-even, as JSON number text."""
-    text = format(_DISPLAY.plus(value), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- the OpenAPI schema: what the routes answer -------------------------------------------
@@ -92,7 +84,7 @@ class RateRow(BaseModel):
     date: dt.date = Field(description="the newer of the base's and the quote's observation dates")
     base: str
     quote: str
-    rate: float = Field(gt=0, description=f"{DISPLAY_DIGITS} significant digits, half-even")
+    rate: float = Field(gt=0, description=f"{RATE_DIGITS} significant digits, half-even")
     providers: list[ProviderEntry] | None = Field(None, description="with expand=providers")
     exact: str | None = Field(None, description="with expand=exact: every digit")
 
@@ -291,10 +283,10 @@ def _group(params: dict[str, str]) -> str | None:
 
 def _json(row: Row, exact: bool) -> str:
     """One row as JSON; every field is a code, a date or a number, so nothing needs escaping."""
-    text = f'{{"date":"{row.date}","base":"{row.base}","quote":"{row.quote}","rate":{display_text(row.rate)}'
+    text = f'{{"date":"{row.date}","base":"{row.base}","quote":"{row.quote}","rate":{rate_text(row.rate)}'
     if row.providers is not None:
         entries = (
-            f'{{"key":"{p.key}","date":"{p.date}","rate":{display_text(p.rate)}}}'
+            f'{{"key":"{p.key}","date":"{p.date}","rate":{rate_text(p.rate)}}}'
             for p in row.providers
         )
         text += ',"providers":[' + ",".join(entries) + "]"
@@ -309,9 +301,9 @@ def _csv_header(shape: Shape) -> str:
 
 
 def _csv(row: Row, shape: Shape) -> str:
-    cells = [row.date, row.base, row.quote, display_text(row.rate)]
+    cells = [row.date, row.base, row.quote, rate_text(row.rate)]
     if shape.ask.detail:
-        cells.append("|".join(f"{p.key}:{display_text(p.rate)}" for p in row.providers or ()))
+        cells.append("|".join(f"{p.key}:{rate_text(p.rate)}" for p in row.providers or ()))
     if shape.exact:
         cells.append(decimal_text(row.rate))
     return ",".join(cells) + "\n"

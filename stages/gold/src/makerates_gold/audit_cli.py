@@ -19,7 +19,7 @@ from makerates_core.settings import Settings
 
 from makerates_gold import audit
 from makerates_gold.audit import Audit, Priced, Rejected
-from makerates_gold.reads import money, rate_text
+from makerates_gold.reads import RATE_DIGITS, money, rate_text
 
 ADDED = (
     "reference_day", "reference_rate", "reference_provider", "rate_date", "effective_rate",
@@ -248,7 +248,8 @@ def summary_lines(body: dict, shown: Shown) -> list[str]:
         lines.append(f"unpriced ({body['unpriced']}):")
         lines += [f"  line {r['line']}: {r['reason']}" for r in body["unpriced_rows"]]
     lines.append(
-        "money rounded half-even to each currency's minor unit, rates to 6 significant digits, "
+        "money rounded half-even to each currency's minor unit, "
+        f"rates to {RATE_DIGITS} significant digits, "
         "bps to 2 places; --json and --csv are exact"
     )
     return lines

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
@@ -75,23 +75,27 @@ def decimal_text(value: Decimal) -> str:
 
 # "The latest" older than this is called stale: the ECB's longest gap (Easter) is 4 days.
 STALE_AFTER_DAYS = 4
-RATE_DIGITS = 6  # significant digits of a rate shown to people (JSON keeps every digit)
+# The one display rule of a rate, the CLI's and /v2's: RATE_DIGITS significant digits,
+# half-even, trailing zeros dropped. More than any published rate has (the ECB's ≤ 7), so a
+# published per-EUR rate shows as published; a cross rate or mean is rounded once.
+RATE_DIGITS = 10
+_SHOWN = Context(prec=RATE_DIGITS, rounding=ROUND_HALF_EVEN)
 
 
 def money(value: Decimal, minor_units: int | None) -> str:
     """An amount as people read money: rounded half-even to the currency's minor unit (ISO
     4217's exponent: JPY 0, USD 2, KWD 3) with thousands separators; a currency without one
-    (gold, XDR) keeps RATE_DIGITS significant digits."""
+    (gold, XDR) is shown as a rate."""
     if minor_units is None:
         return rate_text(value)
     return format(value.quantize(Decimal(1).scaleb(-minor_units), ROUND_HALF_EVEN), ",f")
 
 
 def rate_text(value: Decimal) -> str:
-    """A rate for people: RATE_DIGITS significant digits, half-even, never in exponent form."""
-    with localcontext() as ctx:
-        ctx.prec, ctx.rounding = RATE_DIGITS, ROUND_HALF_EVEN
-        return decimal_text(+value)
+    """A rate for people (and /v2's JSON number): the display rule above, never in exponent
+    form, never through a float."""
+    text = format(_SHOWN.plus(value), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def today() -> date:
