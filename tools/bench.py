@@ -710,6 +710,24 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def floors_only(out: Path) -> int:
+    """`--ecb-floors`: the ECB-only figures alone, for measuring a silver change quickly."""
+    history = History.shipped()
+    last, prev = history.last_day, date.fromisoformat(history.days[1])
+    mirror = EcbMirror(as_of=last, history=history).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="makerates-bench-") as tmp:
+            floors = ecb_floors(Path(tmp), mirror, history.first_day, prev, last)
+    finally:
+        mirror.stop()
+    results = {"setups": {"embedded": {"floors": floors}}}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for row in floor_rows("embedded", results["setups"]["embedded"]):
+        print("  ".join(str(cell) for cell in row))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -721,11 +739,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--setup", choices=("embedded", "aws", "both"), help="default: both (--quick: embedded)"
     )
+    parser.add_argument(
+        "--ecb-floors",
+        action="store_true",
+        help="only the ECB-only backfill and daily run beside their floors (embedded, full history)",
+    )
     parser.add_argument("--baseline-items", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_items:  # the child process of baseline_process()
         print(json.dumps(boto3_baseline(dict(os.environ), args.baseline_items)))
         return 0
+    if args.ecb_floors:
+        return floors_only(Path(args.out))
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server: no request lines
     history = History.shipped()

@@ -26,6 +26,14 @@ BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[3]
 ISO_SEED = REPO / "stages" / "silver" / "seeds" / "iso_4217_currencies.csv"
 REGISTRY = REPO / "core" / "src" / "makerates_core" / "providers.csv"
+# The v2 marts as silver writes them, one file per year (makerates_silver.runner.PARTITIONED),
+# by column; fct_rates stays one file here (tests remove it to break a publication), the
+# pipeline's integration tests read it partitioned.
+PARTITIONED = {
+    "fct_provider_calendar": "calendar_date",
+    "fct_rates_weekly": "period_start",
+    "fct_rates_monthly": "period_start",
+}
 History = dict[str, dict[str, str]]
 
 
@@ -102,7 +110,7 @@ class Deployment:
                 from read_csv('{REGISTRY}', all_varchar = true)""",
         }
         tables.update(self._v2_marts(run_id, publications))
-        keys = {name: self.write_table(run_id, name, sql) for name, sql in tables.items()}
+        keys = {name: self.write_mart(run_id, name, sql) for name, sql in tables.items()}
         Lake(self.settings).write_text(
             "silver/published.json",
             json.dumps(
@@ -154,15 +162,30 @@ class Deployment:
                 from {typed} where provider <> 'blend' group by all""",
         }
 
-    def write_table(self, run_id: str, name: str, sql: str) -> str:
-        """One table of the run as Parquet in the lake; its key."""
-        key = f"silver/runs/{run_id}/{name}.parquet"
+    def write_mart(self, run_id: str, name: str, sql: str) -> list[str]:
+        """A mart of the run as silver writes it, its keys: one Parquet file per year for the
+        partitioned ones (silver's macros/partitioned.sql), a zero-row file when none has a
+        row; one file for the others."""
+        column = PARTITIONED.get(name)
+        if column is None:
+            return [self.write_table(f"silver/runs/{run_id}/{name}.parquet", sql)]
+        with connect(self.settings) as con:
+            years = con.execute(
+                f"select distinct year({column}) from ({sql}) order by 1"
+            ).fetchall()
+        return [
+            self.write_table(
+                f"silver/runs/{run_id}/{name}/year={year}/data_0.parquet",
+                f"select * from ({sql}) where year({column}) = {year}",
+            )
+            for (year,) in years
+        ] or [self.write_table(f"silver/runs/{run_id}/{name}.empty.parquet", sql)]
+
+    def write_table(self, key: str, sql: str) -> str:
+        """One Parquet file of the run in the lake at `key`; its key."""
+        name = key.replace("/", "-")
         lake = Lake(self.settings)
-        target = (
-            (self.lake_dir.parent / f"{run_id}-{name}.parquet")
-            if lake.is_s3
-            else self.lake_dir / key
-        )
+        target = (self.lake_dir.parent / name) if lake.is_s3 else self.lake_dir / key
         target.parent.mkdir(parents=True, exist_ok=True)
         with connect(self.settings) as con:
             con.execute(f"copy ({sql}) to '{target}' (format parquet)")

@@ -29,7 +29,7 @@ def silver_table(tmp_path, select: str) -> SilverTable:
     con = connect(settings)
     con.execute(f"copy ({select}) to '{path}' (format parquet)")
     con.close()
-    published = Published(run_id="r", table_key="k", table_uri=str(path), uris={})
+    published = Published(run_id="r", uris={"fct_rates": [str(path)]})
     return SilverTable(settings, published)
 
 

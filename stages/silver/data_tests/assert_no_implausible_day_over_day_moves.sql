@@ -13,7 +13,8 @@ with moves as (
         rate,
         lag(rate_date) over by_currency as previous_date,
         lag(rate) over by_currency as previous_rate
-    from {{ ref('fct_rates') }}
+    from {{ history('fct_rates', neighbour_years('daily', -1)) }}
+    where {{ in_build('rate_date', 'daily', var('carry_forward_days')) }}
     window by_currency as (partition by currency order by rate_date)
 
 )
@@ -27,5 +28,6 @@ select
     rate,
     greatest(rate / previous_rate, previous_rate / rate) - 1 as move
 from moves
-where previous_date >= rate_date - {{ var('carry_forward_days') }}
+where {{ in_build('rate_date', 'daily') }}
+    and previous_date >= rate_date - {{ var('carry_forward_days') }}
     and greatest(rate / previous_rate, previous_rate / rate) - 1 > {{ var('max_day_over_day_move') }}

@@ -3,20 +3,23 @@
     rates), every registry provider from fct_observations; EUR (the pivot, rate 1) left out.
     rate = sum / count as ONE exact division (divide_exact, 18 places, truncated), never
     avg(), which DuckDB computes in DOUBLE. observations = how many publications,
-    last_rate_date = the newest of them. -#}
-{% macro rollup(period) %}
+    last_rate_date = the newest of them. Only the periods starting in a year `group`
+    rebuilds (macros/partitioned.sql): a week starting in December reads January too. -#}
+{% macro rollup(period, group) %}
+{%- set years = neighbour_years(group, 1) -%}
+{%- set in_period = in_build("date_trunc('" ~ period ~ "', rate_date)", group) -%}
 
 with publications as (
 
     select 'blend' as provider, rate_date, currency, rate
-    from {{ ref('fct_rates') }}
-    where currency != 'EUR'
+    from {{ history('fct_rates', years) }}
+    where currency != 'EUR' and {{ in_period }}
 
     union all
 
     select provider, rate_date, currency, rate
-    from {{ ref('fct_observations') }}
-    where currency != 'EUR'
+    from {{ history('fct_observations', years) }}
+    where currency != 'EUR' and {{ in_period }}
 
 ),
 

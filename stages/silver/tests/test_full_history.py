@@ -10,6 +10,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 from makerates_silver import cli
+from makerates_silver.runner import parquet
 
 
 @pytest.mark.slow
@@ -21,11 +22,12 @@ def test_full_ecb_history_is_exact(silver_env, bronze):
     assert cli.main(["run"]) == 0
 
     document = json.loads((silver_env / "silver" / "published.json").read_text())
-    parquet = silver_env / document["tables"]["fct_rates"]
+    files = [str(silver_env / key) for key in document["tables"]["fct_rates"]]
+    assert len(files) == len({r["rate_date"][:4] for r in rows})  # one file per year
     got = {
         (day.isoformat(), currency): rate
         for day, currency, rate in duckdb.sql(
-            f"select rate_date, currency, rate from read_parquet('{parquet}')"
+            f"select rate_date, currency, rate from {parquet(files)}"
         ).fetchall()
     }
     want = {(r["rate_date"], r["currency"]): Decimal(r["rate"]) for r in rows}

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from makerates_silver import cli
 from makerates_silver.project import project_dir
+from makerates_silver.runner import parquet
 
 RECENTLY = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 
@@ -21,10 +22,15 @@ def extracted(*args: int) -> datetime:
     return RECENTLY + (datetime(*args, tzinfo=UTC) - datetime(2024, 4, 1, tzinfo=UTC)) / 100
 
 
-def read_table(uri: str) -> dict[tuple[str, str], tuple[Decimal, datetime]]:
-    """{(rate_date ISO, currency): (rate, extracted_at)} from a fct_rates Parquet."""
+def fct_rates(lake: Path) -> str:
+    """The published fct_rates as a DuckDB relation over its files (one per year)."""
+    return parquet([str(lake / key) for key in published(lake)["tables"]["fct_rates"]])
+
+
+def read_table(relation: str) -> dict[tuple[str, str], tuple[Decimal, datetime]]:
+    """{(rate_date ISO, currency): (rate, extracted_at)} from fct_rates."""
     rows = duckdb.sql(
-        f"select rate_date, currency, rate, source, extracted_at from read_parquet('{uri}')"
+        f"select rate_date, currency, rate, source, extracted_at from {relation}"
     ).fetchall()
     assert all(isinstance(r[2], Decimal) for r in rows)
     assert {r[3] for r in rows} <= {"ecb"}
@@ -60,35 +66,28 @@ def test_publishes_exactly_the_ecb_values_one_row_per_day_and_currency(silver_en
     document = published(silver_env)
     run_id = document["run_id"]
     assert document["bronze_loads"] == sorted([first, second])
+    runs = f"silver/runs/{run_id}"
+    year = "year=2024/data_0.parquet"
     assert document["tables"] == {
-        mart: f"silver/runs/{run_id}/{mart}.parquet"
-        for mart in (
-            "fct_rates",
-            "fct_rate_flags",
-            "fct_rates_calendar",
-            "fct_cross_rates_latest",
-            "fct_observations",
-            "fct_consensus",
-            "fct_quarantine",
-            "dim_currencies",
-            "dim_providers",
-            "fct_provider_calendar",
-            "fct_rates_weekly",
-            "fct_rates_monthly",
+        **{mart: [f"{runs}/{mart}/{year}"] for mart in (
+            "fct_rates", "fct_rates_calendar", "fct_observations", "fct_provider_calendar",
+            "fct_rates_weekly", "fct_rates_monthly",
+        )},
+        # no official provider, no independent check: no consensus, nothing flagged
+        **{mart: [f"{runs}/{mart}.empty.parquet"] for mart in ("fct_consensus", "fct_rate_flags")},
+        **{mart: [f"{runs}/{mart}.parquet"] for mart in (
+            "fct_cross_rates_latest", "fct_quarantine", "dim_currencies", "dim_providers",
             "dim_provider_currencies",
-        )
-    }
-    parquet = silver_env / document["tables"]["fct_rates"]
-    table = read_table(str(parquet))
+        )},
+    }  # fmt: skip
+    relation = fct_rates(silver_env)
+    table = read_table(relation)
     assert {key: rate for key, (rate, _) in table.items()} == expected(
         bronze, "2024-01-01", "2024-03-31"
     )
-    (rows,) = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()
+    (rows,) = duckdb.sql(f"select count(*) from {relation}").fetchone()
     assert rows == len(table)  # one row per (rate_date, currency), no all-NULL filler row
-    types = {
-        r[0]: r[1]
-        for r in duckdb.sql(f"describe select * from read_parquet('{parquet}')").fetchall()
-    }
+    types = {r[0]: r[1] for r in duckdb.sql(f"describe select * from {relation}").fetchall()}
     assert types == {
         "rate_date": "DATE",
         "currency": "VARCHAR",
@@ -122,7 +121,7 @@ def test_newest_extraction_wins_whatever_the_load_order(silver_env, bronze, caps
 
     code, _, err = run(capsys)
     assert code == 0, err
-    table = read_table(str(silver_env / published(silver_env)["tables"]["fct_rates"]))
+    table = read_table(fct_rates(silver_env))
     assert table[(day, "USD")] == (
         Decimal("9.0000"),
         extracted(2024, 3, 20, 16).replace(tzinfo=None),
@@ -146,7 +145,7 @@ def test_an_incomplete_load_is_ignored(silver_env, bronze, capsys):
     assert code == 0, err
     document = published(silver_env)
     assert document["bronze_loads"] == [done]
-    table = read_table(str(silver_env / document["tables"]["fct_rates"]))
+    table = read_table(fct_rates(silver_env))
     assert {k: rate for k, (rate, _) in table.items()} == expected(
         bronze, "2024-03-01", "2024-03-08"
     )

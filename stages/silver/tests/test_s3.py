@@ -14,6 +14,7 @@ import requests
 from makerates_core.duck import connect
 from makerates_core.settings import Settings
 from makerates_silver import cli
+from makerates_silver.runner import parquet
 from moto.server import ThreadedMotoServer
 
 BUCKET = "makerates-lake"
@@ -71,14 +72,14 @@ def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
     document = json.loads(body)
     run_id = document["run_id"]
     assert len(document["bronze_loads"]) == 1
-    table_key = document["tables"]["fct_rates"]
-    assert table_key == f"silver/runs/{run_id}/fct_rates.parquet"
+    table_keys = document["tables"]["fct_rates"]
+    assert table_keys == [f"silver/runs/{run_id}/fct_rates/year=2024/data_0.parquet"]
     keys = {
         o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/silver/")["Contents"]
     }
     assert keys == {
         f"{PREFIX}/silver/published.json",
-        *(f"{PREFIX}/{key}" for key in document["tables"].values()),
+        *(f"{PREFIX}/{key}" for keys in document["tables"].values() for key in keys),
         *(f"{PREFIX}/{key}" for key in document["state"].values()),
         *(
             f"{PREFIX}/silver/runs/{run_id}/artifacts/{name}"
@@ -88,9 +89,8 @@ def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
 
     settings = Settings.from_env()
     with connect(settings) as con:
-        rows = con.execute(
-            f"select rate_date, currency, rate from read_parquet('{settings.lake_url}/{table_key}')"
-        ).fetchall()
+        files = [f"{settings.lake_url}/{key}" for key in table_keys]
+        rows = con.execute(f"select rate_date, currency, rate from {parquet(files)}").fetchall()
     got = {(d.isoformat(), c): r for d, c, r in rows}
     want = {
         (day, currency): Decimal(rate)

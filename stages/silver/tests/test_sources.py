@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from makerates_silver import cli
+from makerates_silver.runner import parquet
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 NOT_ECB = {"AED": "3.6725", "ARS": "1043.5", "NGN": "1538.2", "FOK": "6.8571"}
@@ -21,8 +22,8 @@ def published(lake: Path) -> dict:
 
 
 def mart(lake: Path, name: str, where: str = "true") -> list[dict]:
-    path = lake / published(lake)["tables"][name]
-    relation = duckdb.sql(f"select * from read_parquet('{path}') where {where}")
+    files = [str(lake / key) for key in published(lake)["tables"][name]]
+    relation = duckdb.sql(f"select * from {parquet(files)} where {where}")
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 

@@ -1,4 +1,5 @@
-"""What gold reads from the lake: `silver/published.json` and the Parquet table it points at."""
+"""What gold reads from the lake: `silver/published.json` and the Parquet files it points at
+(each mart a list of files: one per year for silver's partitioned marts, read as one table)."""
 
 from __future__ import annotations
 
@@ -31,17 +32,28 @@ TABLES = (CURRENCIES, PROVIDERS, CALENDAR, WEEKLY, MONTHLY, PROVIDER_CURRENCIES)
 @dataclass(frozen=True)
 class Published:
     run_id: str
-    table_key: str
-    table_uri: str
-    uris: dict[str, str]  # TABLES → their Parquet URIs
+    uris: dict[str, list[str]]  # TABLE and TABLES → the URIs of their Parquet files
 
     @property
-    def currencies_uri(self) -> str:  # names and minor units of the served currencies
+    def table_uris(self) -> list[str]:
+        return self.uris[TABLE]
+
+    @property
+    def currencies_uris(self) -> list[str]:  # names and minor units of the served currencies
         return self.uris[CURRENCIES]
 
     @property
-    def providers_uri(self) -> str:  # the registry with each provider's coverage
+    def providers_uris(self) -> list[str]:  # the registry with each provider's coverage
         return self.uris[PROVIDERS]
+
+
+def _keys(listed: object) -> list[str]:
+    """A mart's files in published.json: a list of keys (an older silver wrote one key)."""
+    if isinstance(listed, str):
+        return [listed]
+    if not isinstance(listed, list) or not listed:
+        raise TypeError(f"not a list of files: {listed!r}")
+    return [str(key) for key in listed]
 
 
 def read_published(settings: Settings) -> Published:
@@ -54,7 +66,7 @@ def read_published(settings: Settings) -> Published:
     try:
         document = json.loads(text)
         run_id = str(document["run_id"])
-        tables = {str(name): str(key) for name, key in document["tables"].items()}
+        tables = {str(name): _keys(keys) for name, keys in document["tables"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UpstreamError(
             f"{lake.uri(PUBLISHED_KEY)} is not a silver publication ({exc!r}); "
@@ -66,10 +78,8 @@ def read_published(settings: Settings) -> Published:
             f"the silver publication of run {run_id} has no {', '.join(missing)} (an older "
             "silver wrote it); re-run `makerates-silver run --full-refresh`"
         )
-    uris = {name: lake.uri(tables[name]) for name in TABLES}
-    return Published(
-        run_id=run_id, table_key=tables[TABLE], table_uri=lake.uri(tables[TABLE]), uris=uris
-    )
+    uris = {name: [lake.uri(key) for key in tables[name]] for name in (TABLE, *TABLES)}
+    return Published(run_id=run_id, uris=uris)
 
 
 @dataclass(frozen=True)
@@ -94,8 +104,12 @@ _LOAD = """
 create temp table silver as
 select rate_date, currency, source, rate,
        bool_or(source in ('ecb', 'frankfurter')) over (partition by rate_date) as served
-from read_parquet($uri)
+from read_parquet($uri, hive_partitioning = false)
 where currency <> 'EUR' and rate is not null
+"""
+_COLUMNS = """
+select column_name, column_type
+from (describe select * from read_parquet($uri, hive_partitioning = false))
 """
 _SUMMARY = """
 select count(distinct rate_date) filter (served),
@@ -120,16 +134,19 @@ _SPANS = """
 select currency, strftime(min(rate_date), '%Y-%m-%d'), strftime(max(rate_date), '%Y-%m-%d'),
        if(bool_or(source = 'ecb'), null, arg_max(source, rate_date)),
        any_value(names.name), any_value(names.minor_units)
-from silver left join read_parquet($names) as names on names.code = silver.currency
+from silver left join read_parquet($names, hive_partitioning = false) as names
+     on names.code = silver.currency
 where served group by currency
 """
 # Silver's names (from the ISO 4217 seed) of the served currencies and of the pivot.
-_PIVOT = "select name, minor_units from read_parquet($names) where code = 'EUR'"
+_PIVOT = """
+select name, minor_units from read_parquet($names, hive_partitioning = false) where code = 'EUR'
+"""
 _PROVIDERS = """
 select key, name, kind, pivot_currency, history, calendar, publishes_at,
        strftime(first_day, '%Y-%m-%d'), strftime(last_day, '%Y-%m-%d'), currencies,
        rows_quarantined
-from read_parquet($uri) where key is not null order by fallback_order, key
+from read_parquet($uri, hive_partitioning = false) where key is not null order by fallback_order, key
 """
 PROVIDER_FIELDS = (
     "key", "name", "kind", "pivot", "history", "calendar", "publishes_at", "first", "last",
@@ -156,15 +173,15 @@ _SERIES = """
 create temp table series as
 select 'DAY#' || provider as pk, strftime(calendar_date, '%Y-%m') as sk, calendar_date as day,
        currency, rate, days_carried as n
-from read_parquet($calendar)
+from read_parquet($calendar, hive_partitioning = false)
 union all
 select 'WEEK#' || provider, strftime(period_start, '%Y-%m'), period_start, currency, rate,
        observations
-from read_parquet($weekly)
+from read_parquet($weekly, hive_partitioning = false)
 union all
 select 'MONTH#' || provider, strftime(period_start, '%Y-%m'), period_start, currency, rate,
        observations
-from read_parquet($monthly)
+from read_parquet($monthly, hive_partitioning = false)
 """
 _SERIES_HASH = "hash(list(hash(day, currency, rate, n) order by day, currency))"
 _SERIES_HASHES = f"select pk, sk, $version || '-' || {_SERIES_HASH} from series group by pk, sk"
@@ -180,7 +197,7 @@ _PROVIDER_CURRENCIES = """
 select provider, map_from_entries(list((currency, [strftime(first_day, '%Y-%m-%d'),
                                                    strftime(last_day, '%Y-%m-%d')])
                                        order by currency))
-from read_parquet($uri) group by provider
+from read_parquet($uri, hive_partitioning = false) group by provider
 """
 
 
@@ -190,18 +207,16 @@ class SilverTable:
 
     def __init__(self, settings: Settings, published: Published):
         self.published = published
+        self.where = f"{TABLE} of silver run {published.run_id} ({published.table_uris[0]}, …)"
         self.con = connect(settings)
         try:
-            columns = dict(
-                self._fetch("select column_name, column_type from (describe select * from "
-                            "read_parquet($uri))", uri=published.table_uri)
-            )  # fmt: skip
+            columns = dict(self._fetch(_COLUMNS, uri=published.table_uris))
             if not str(columns.get("rate", "")).startswith("DECIMAL") or "source" not in columns:
                 raise UpstreamError(
-                    f"{published.table_uri}: columns {columns}; silver's contract is rate "
+                    f"{self.where}: columns {columns}; silver's contract is rate "
                     "DECIMAL(38,18) and a source column"
                 )
-            self._fetch(_LOAD, uri=published.table_uri)
+            self._fetch(_LOAD, uri=published.table_uris)
             self._fetch(_RATE_TEXT)
         except BaseException:
             self.con.close()
@@ -219,7 +234,7 @@ class SilverTable:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise UpstreamError(
-                f"cannot read the published silver table {self.published.table_uri}: {first}"
+                f"cannot read the published silver table {self.where}: {first}"
             ) from exc
 
     def summary(self) -> Summary:
@@ -232,7 +247,7 @@ class SilverTable:
         """code → first, last, name, minor_units (when ISO gives one), source (when none of
         its served rows is the ECB's)."""
         spans = {}
-        names = self.published.currencies_uri
+        names = self.published.currencies_uris
         for code, first, last, source, name, minor in self._fetch(_SPANS, names=names):
             span = {"first": first, "last": last, "name": name or code}
             if minor is not None:
@@ -244,7 +259,7 @@ class SilverTable:
 
     def pivot(self) -> dict:
         """The pivot's own entry: {"code": "EUR", "name": …, "minor_units": 2}."""
-        rows = self._fetch(_PIVOT, names=self.published.currencies_uri)
+        rows = self._fetch(_PIVOT, names=self.published.currencies_uris)
         name, minor = rows[0] if rows else ("Euro", 2)
         return {"code": "EUR", "name": name, "minor_units": int(minor)}
 
@@ -254,7 +269,7 @@ class SilverTable:
         uri = self.published.uris[PROVIDER_CURRENCIES]
         spans = {key: dict(codes) for key, codes in self._fetch(_PROVIDER_CURRENCIES, uri=uri)}
         listed = []
-        for row in self._fetch(_PROVIDERS, uri=self.published.providers_uri):
+        for row in self._fetch(_PROVIDERS, uri=self.published.providers_uris):
             provider = {k: v for k, v in zip(PROVIDER_FIELDS, row, strict=True) if v is not None}
             provider["currency_spans"] = spans.get(provider["key"], {})
             listed.append(provider)

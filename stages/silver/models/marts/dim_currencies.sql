@@ -9,7 +9,7 @@ with served as (
         min(rate_date) as first_day,
         max(rate_date) as last_day,
         string_agg(distinct source, ',' order by source) as sources
-    from {{ ref('fct_rates') }}
+    from {{ history('fct_rates') }}
     group by currency
 
 )

@@ -9,7 +9,7 @@ select
     min(rate_date) as first_day,
     max(rate_date) as last_day,
     cast(count(*) as integer) as observations
-from {{ ref('fct_observations') }}
+from {{ history('fct_observations') }}
 where currency != 'EUR'
 group by provider, currency
 order by provider, currency

@@ -5,7 +5,7 @@
 -- the reference is always one provider's exact number, never an average. A provider whose
 -- rate is more than var('outlier_threshold') (relative) from the median is an outlier: it is
 -- flagged in fct_rate_flags and not counted as agreeing. `providers` lists the agreeing ones.
-{{ config(materialized='external', format='parquet', location=run_location('fct_consensus')) }}
+{{ config(materialized='partitioned', partition_by='rate_date') }}
 
 with observations as (
 
@@ -14,6 +14,7 @@ with observations as (
     inner join {{ ref('providers') }} as providers on providers.key = rates.source
     where providers.kind = 'official' and rates.source != 'ecb'
         and rates.quarantine_reason is null and rates.rate > 0 and rates.currency != 'EUR'
+        and {{ in_build('rates.rate_date', 'daily') }}
 
 ),
 
@@ -57,7 +58,7 @@ ecb as (
 
     select rate_date, currency, rate
     from {{ ref('int_rates__unioned') }}
-    where source = 'ecb'
+    where source = 'ecb' and {{ in_build('rate_date', 'daily') }}
 
 )
 

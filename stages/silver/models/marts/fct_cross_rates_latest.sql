@@ -8,18 +8,18 @@
 with in_force as (
 
     select currency, rate, rate_date, source
-    from {{ ref('fct_rates_calendar') }}
-    where calendar_date = (select max(rate_date) from {{ ref('fct_rates') }})
+    from {{ history('fct_rates_calendar') }}
+    where calendar_date = (select max(rate_date) from {{ history('fct_rates') }})
 
     union all
 
     select 'EUR', 1, max(rate_date), 'ecb'
-    from {{ ref('fct_rates') }}
+    from {{ history('fct_rates') }}
 
 )
 
 select
-    (select max(rate_date) from {{ ref('fct_rates') }}) as as_of_date,
+    (select max(rate_date) from {{ history('fct_rates') }}) as as_of_date,
     base.currency as base,
     quote.currency as quote,
     {{ divide_exact('quote.rate', 'base.rate', scale=28) }} as rate,

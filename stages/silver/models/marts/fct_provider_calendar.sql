@@ -5,13 +5,13 @@
 -- most var('carry_forward_days'); days run up to today (UTC) or the newest observation, the
 -- later. EUR, the pivot of every series (rate 1), has no rows. What gold's DAY#<series>
 -- items serve.
-{{ config(materialized='external', format='parquet', location=run_location('fct_provider_calendar')) }}
+{{ config(materialized='partitioned', partition_by='calendar_date') }}
 
 with observations as (
 
     select provider, rate_date, currency, rate
-    from {{ ref('fct_observations') }}
-    where currency != 'EUR'
+    from {{ history('fct_observations', neighbour_years('calendar', -1)) }}
+    where currency != 'EUR' and {{ in_build('rate_date', 'calendar', var('carry_forward_days')) }}
 
 ),
 
@@ -31,6 +31,7 @@ series as (
 
     select provider, calendar_date, currency, rate_date, days_carried, rate
     from carried
+    where {{ in_build('calendar_date', 'calendar') }}
 
 )
 

@@ -3,7 +3,7 @@
 -- var('consensus_threshold') (the rate stays published in fct_rates with is_flagged = true);
 -- `provider_outlier`, an official provider more than var('outlier_threshold') from the median
 -- of the official providers that day (kept in fct_observations, left out of the agreement).
-{{ config(materialized='external', format='parquet', location=run_location('fct_rate_flags')) }}
+{{ config(materialized='partitioned', partition_by='rate_date') }}
 
 select
     rate_date,

@@ -1,6 +1,7 @@
--- The published rates: exactly one row per (rate_date, currency), written as Parquet to
--- {LAKE_URL}/silver/runs/{RUN_ID}/fct_rates.parquet. The runner points silver/published.json
--- at it only after every test of `dbt build` passed.
+-- The published rates: exactly one row per (rate_date, currency), written as one Parquet file
+-- per year under {LAKE_URL}/silver/runs/{RUN_ID}/fct_rates/ (macros/partitioned.sql: only
+-- the years the new bronze loads touch, unless a full build). The runner points
+-- silver/published.json at them only after every test of `dbt build` passed.
 --
 -- Priority, chosen per (rate_date, currency) — per date, so a currency the ECB published long
 -- ago (RUB until 2022) is still served from the other providers on the days it does not: the
@@ -11,17 +12,12 @@
 -- Consensus check: where ExchangeRate-API quotes the same (day, currency) as a chosen rate of
 -- another source, its relative deviation is kept beside the rate; above
 -- var('consensus_threshold') the row is flagged, and kept.
-{{
-    config(
-        materialized='external',
-        format='parquet',
-        location=run_location('fct_rates'),
-    )
-}}
+{{ config(materialized='partitioned', partition_by='rate_date') }}
 
 with rates as (
 
     select * from {{ ref('int_rates__unioned') }}
+    where {{ in_build('rate_date', 'daily') }}
 
 ),
 

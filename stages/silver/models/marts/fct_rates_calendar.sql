@@ -6,12 +6,13 @@
 --
 -- Each publication covers the days until the currency's next publication, at most the carry
 -- limit (macros/carry_forward.sql, shared with fct_provider_calendar).
-{{ config(materialized='external', format='parquet', location=run_location('fct_rates_calendar')) }}
+{{ config(materialized='partitioned', partition_by='calendar_date') }}
 
 with rates as (
 
     select rate_date, currency, rate, source
-    from {{ ref('fct_rates') }}
+    from {{ history('fct_rates', neighbour_years('calendar', -1)) }}
+    where {{ in_build('rate_date', 'calendar', var('carry_forward_days')) }}
 
 ),
 
@@ -23,4 +24,5 @@ in_force as (
 
 select calendar_date, currency, rate_date, days_carried, rate, source
 from in_force
+where {{ in_build('calendar_date', 'calendar') }}
 order by calendar_date, currency

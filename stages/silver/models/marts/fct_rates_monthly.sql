@@ -2,6 +2,6 @@
 -- currency: `blend` over fct_rates, every registry provider over its fct_observations;
 -- sum / count as one exact division at 18 places (macros/rollup.sql). What gold's
 -- MONTH#<series> items serve.
-{{ config(materialized='external', format='parquet', location=run_location('fct_rates_monthly')) }}
+{{ config(materialized='partitioned', partition_by='period_start') }}
 
-{{ rollup('month') }}
+{{ rollup('month', 'daily') }}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 from makerates_core import providers
@@ -86,3 +87,23 @@ def _inventory(settings: Settings, lake: str) -> Inventory:
         )
     with_rates = {load_id for by_load in files.values() for load_id in by_load}
     return Inventory(loads=[load_id for (load_id,) in rows if load_id in with_rates], files=files)
+
+
+def changed_dates(settings: Settings, files: list[str]) -> set[date]:
+    """The rate dates the rows of these bronze files are for: the only days whose silver rows
+    a build on them can change (each provider's day is replaced whole by its newest
+    extraction). A malformed date is left out: its row is quarantined or fails a test."""
+    if not files:
+        return set()
+    listed = "[" + ", ".join(_literal(path) for path in files) + "]"
+    try:
+        with connect(settings) as con:
+            rows = con.execute(
+                f"select distinct try_cast(rate_date as date) from read_json({listed}, "
+                "format = 'newline_delimited', compression = 'gzip', "
+                "columns = {'rate_date': 'VARCHAR'})"
+            ).fetchall()
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UpstreamError(f"cannot read the new bronze files' dates: {first}") from exc
+    return {day for (day,) in rows if day is not None}

@@ -23,6 +23,7 @@ from makerates_silver.runner import (
     PUBLISHED_KEY,
     _summary,
     invoke_dbt,
+    parquet,
     read_published,
     work_dir,
 )
@@ -30,21 +31,21 @@ from makerates_silver.runner import (
 log = logging.getLogger("makerates")
 
 
-def published_tables(document: dict[str, Any]) -> dict[str, str]:
-    """{model name: lake key} of every Parquet a publication lists (marts and state)."""
-    state = {key.split("@")[0]: path for key, path in document.get("state", {}).items()}
+def published_tables(document: dict[str, Any]) -> dict[str, list[str]]:
+    """{model name: lake keys} of every Parquet a publication lists (marts and state)."""
+    state = {key.split("@")[0]: [path] for key, path in document.get("state", {}).items()}
     return document.get("tables", {}) | state
 
 
-def register_views(settings: Settings, database: Path, lake: Lake, tables: dict[str, str]) -> None:
-    """A view per published table in `database`, named as its model, over its Parquet."""
+def register_views(
+    settings: Settings, database: Path, lake: Lake, tables: dict[str, list[str]]
+) -> None:
+    """A view per published table in `database`, named as its model, over its Parquet files."""
     con = connect(settings, str(database))
     try:
-        for name, key in sorted(tables.items()):
-            location = lake.uri(key).replace("'", "''")
-            con.execute(
-                f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{location}')"
-            )
+        for name, keys in sorted(tables.items()):
+            files = parquet([lake.uri(key) for key in keys])
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {files}')
     finally:
         con.close()
 

@@ -2,10 +2,12 @@
 
 check:   `dbt source freshness` on the bronze tables that have files; a source past its
          error_after stops the run before anything is written;
-write:   dbt writes silver/runs/<run_id>/<mart>.parquet (external materializations);
+write:   dbt writes silver/runs/<run_id>/<mart>/year=<year>/data_0.parquet for the years this run
+         rebuilds (partitioned marts, macros/partitioned.sql) and <mart>.parquet for the rest;
 audit:   the same `dbt build` runs every data and unit test, a failure skips what depends on it;
 publish: only when the build passed, silver/published.json is replaced (atomically) to point at
-         the run's Parquet. dbt's manifest.json, run_results.json and sources.json are kept
+         the run's Parquet, and at the previous publication's files of the years it did not
+         rebuild (by reference, never copied). dbt's manifest.json, run_results.json and sources.json are kept
          under the run for passed and failed runs alike.
 
 The publication is a compare-and-swap: the run reads published.json with its version (S3's
@@ -27,10 +29,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
 
-from makerates_silver.bronze import RATE_TABLES, Inventory, inventory
+from makerates_silver.bronze import RATE_TABLES, Inventory, changed_dates, inventory
 from makerates_silver.project import project_dir
 
 log = logging.getLogger("makerates")
@@ -49,22 +51,31 @@ PUBLISHED_KEY = "silver/published.json"
 WORK_DIR_ENV = "MAKERATES_SILVER_WORK_DIR"
 ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
-MARTS = (
-    "fct_rates",
-    "fct_rate_flags",
-    "fct_rates_calendar",
+# The marts written one file per year, each with the group of years it rebuilds
+# (macros/partitioned.sql; the groups are computed by rebuilt_years).
+PARTITIONED = {
+    "fct_rates": "daily",
+    "fct_rate_flags": "daily",
+    "fct_rates_calendar": "calendar",
+    "fct_observations": "daily",
+    "fct_consensus": "daily",
+    # the v2 series (gold's DAY#/WEEK#/MONTH# items, gold/DESIGN.md)
+    "fct_provider_calendar": "calendar",
+    "fct_rates_weekly": "weekly",
+    "fct_rates_monthly": "daily",
+}
+# One file per run, rebuilt every time (small, or reading every year).
+SINGLE = (
     "fct_cross_rates_latest",
-    "fct_observations",
-    "fct_consensus",
     "fct_quarantine",
     "dim_currencies",
     "dim_providers",
-    # the v2 series (gold's DAY#/WEEK#/MONTH# items and currency spans, gold/DESIGN.md)
-    "fct_provider_calendar",
-    "fct_rates_weekly",
-    "fct_rates_monthly",
     "dim_provider_currencies",
 )
+MARTS = (*PARTITIONED, *SINGLE)
+PARTITION_YEAR = re.compile(r"/year=(\d{4})/")
+# What the build's code is: a publication made by other code is rebuilt in full.
+MODEL_CODE = ("dbt_project.yml", "models", "macros", "seeds", "data_tests")
 QUARANTINE = "fct_quarantine"
 STATE = "int_rates__unioned"  # what the next run starts from (see its model)
 # The state's key in published.json names its columns' version: a publication whose state has
@@ -310,19 +321,22 @@ def keep_artifacts(lake: Lake, run_id: str, work: Path) -> None:
         log.warning("silver could not keep dbt's artifacts in the lake: %s", why)
 
 
-def published_counts(settings: Settings, uri: str, quarantine_uri: str) -> dict[str, int]:
-    """Rows of a fct_rates Parquet per source (the official providers' consensus of several as
+def parquet(uris: list[str]) -> str:
+    """read_parquet over a mart's files (the year is in their paths only, never a column)."""
+    return f"read_parquet({duckdb_list(uris)}, hive_partitioning = false)"
+
+
+def published_counts(settings: Settings, uris: list[str], quarantine: list[str]) -> dict[str, int]:
+    """Rows of fct_rates per source (the official providers' consensus of several as
     `rows_consensus`), how many are flagged, and how many rows fct_quarantine holds."""
     with connect(settings) as con:
-        escaped = uri.replace("'", "''")
         rows = con.execute(
             "select if(contains(source, '+'), 'consensus', source), count(*), "
-            f"count(*) filter (where is_flagged) from read_parquet('{escaped}') "
+            f"count(*) filter (where is_flagged) from {parquet(uris)} "
             "where rate_date is not null group by 1"
         ).fetchall()
-        escaped = quarantine_uri.replace("'", "''")
         (quarantined,) = con.execute(  # an empty external table holds one row of NULLs
-            f"select count(*) from read_parquet('{escaped}') where quarantine_reason is not null"
+            f"select count(*) from {parquet(quarantine)} where quarantine_reason is not null"
         ).fetchone()
     counts = {f"rows_{source}": int(n) for source, n, _ in rows}
     counts["rows_published"] = sum(int(n) for _, n, _ in rows)
@@ -331,13 +345,12 @@ def published_counts(settings: Settings, uri: str, quarantine_uri: str) -> dict[
     return counts
 
 
-def warn_quarantine(settings: Settings, uri: str, count: int) -> None:
+def warn_quarantine(settings: Settings, uris: list[str], count: int) -> None:
     """One WARNING line: how many rows of which providers are quarantined, and why."""
     with connect(settings) as con:
-        escaped = uri.replace("'", "''")
         rows = con.execute(
             "select source, quarantine_reason, count(*), min(rate_date), max(rate_date) "
-            f"from read_parquet('{escaped}') where quarantine_reason is not null "
+            f"from {parquet(uris)} where quarantine_reason is not null "
             "group by 1, 2 order by 1, 2"
         ).fetchall()
     what = "; ".join(
@@ -451,6 +464,82 @@ def duckdb_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in paths) + "]"
 
 
+def model_hash(project: Path) -> str:
+    """sha256 of the dbt project's code and vars (MODEL_CODE): a publication that other code
+    built is rebuilt in full, never built on."""
+    digest = hashlib.sha256()
+    for name in MODEL_CODE:
+        root = project / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(f"{path.relative_to(project).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def carry_forward_days(project: Path) -> int:
+    """The calendars' carry limit, from dbt_project.yml's vars (what the models read)."""
+    import yaml  # dbt's own dependency
+
+    config = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(config["vars"]["carry_forward_days"])
+
+
+def rebuilt_years(changed: Iterable[date], carry: int, today: date) -> dict[str, list[int]]:
+    """The years each group of partitioned marts rebuilds (macros/partitioned.sql) when the
+    rates of the `changed` days may differ: daily, those days' years; calendar, also the
+    years their carry reaches and the years of the last `carry` days (the calendars run up
+    to today); weekly, the years of those days' Mondays (a week starting in December holds
+    January's days)."""
+    days = list(changed)
+    daily = {day.year for day in days}
+    calendar = daily | {(day + timedelta(days=carry)).year for day in days}
+    calendar |= {today.year, (today - timedelta(days=carry)).year}
+    weekly = {(day - timedelta(days=day.weekday())).year for day in days}
+    return {"daily": sorted(daily), "calendar": sorted(calendar), "weekly": sorted(weekly)}
+
+
+def partition_year(key: str) -> int | None:
+    found = PARTITION_YEAR.search(key)
+    return int(found.group(1)) if found else None
+
+
+def carried_keys(published: dict[str, Any], years: dict[str, list[int]]) -> dict[str, list[str]]:
+    """Per partitioned mart, the keys of the previous publication's files of the years this
+    run does not rebuild: published again by reference."""
+    return {
+        mart: [
+            key
+            for key in published["tables"][mart]
+            if (year := partition_year(key)) is not None and year not in years[group]
+        ]
+        for mart, group in PARTITIONED.items()
+    }
+
+
+def build_plan(lake: Lake, years: dict[str, list[int]], carried: dict[str, list[str]]) -> str:
+    """$MAKERATES_BUILD for the models (macros/partitioned.sql): the years to rebuild and the
+    carried files, with their years; empty for a full build."""
+    if not years:
+        return ""
+    files = {
+        mart: [[partition_year(key), lake.uri(key)] for key in keys]
+        for mart, keys in carried.items()
+    }
+    return json.dumps({"years": years, "carried": files})
+
+
+def written_keys(lake: Lake, run_id: str, mart: str, carried: list[str]) -> list[str]:
+    """A partitioned mart's files in this publication: the carried ones and the years this run
+    wrote; a mart with no row at all is its run's zero-row file (macros/partitioned.sql)."""
+    written = [
+        key
+        for key in lake.list_keys(run_key(run_id, mart) + "/")
+        if partition_year(key) is not None
+    ]
+    return sorted(carried + written) or [run_key(run_id, f"{mart}.empty.parquet")]
+
+
 def model_inputs(bronze: Inventory, loads: list[str], previous: str | None) -> dict[str, str]:
     """What the models read: per bronze table the files of `loads` (bronze_table macro), and
     the previous publication's rates (previous_rates macro)."""
@@ -488,27 +577,36 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
                 "the Parquet gold reads. Use a new RUN_ID (or unset it)"
             )
 
-        previous = (
-            None if full_refresh or published is None else published.get("state", {}).get(STATE_KEY)
-        )
+        code = model_hash(project_dir())
+        previous = None if full_refresh else previous_state(published, code)
+        years: dict[str, list[int]] = {}
+        carried: dict[str, list[str]] = {mart: [] for mart in PARTITIONED}
         if previous is None:
             new_loads = bronze.loads
             log.info(
-                "building silver run %s from all %d completed bronze loads (%s)",
+                "building silver run %s from all %d completed bronze loads (%s), every year",
                 settings.run_id,
                 len(new_loads),
                 ", ".join(bronze.tables),
             )
         else:
+            files = [path for table in RATE_TABLES for path in bronze.files_of(table, new_loads)]
+            today = datetime.now(UTC).date()
+            years = rebuilt_years(
+                changed_dates(settings, files), carry_forward_days(project_dir()), today
+            )
+            carried = carried_keys(published, years)
             log.info(
-                "building silver run %s: %d new bronze loads on top of run %s",
+                "building silver run %s: %d new bronze loads on top of run %s; rebuilding %s",
                 settings.run_id,
                 len(new_loads),
                 published.get("run_id"),
+                ", ".join(f"{group} {'/'.join(map(str, ys))}" for group, ys in years.items()),
             )
         if not lake.is_s3:  # DuckDB's COPY does not create folders; S3 has none to create
             Path(lake.uri(run_key(settings.run_id))).mkdir(parents=True, exist_ok=True)
         inputs = model_inputs(bronze, new_loads, previous and lake.uri(previous))
+        inputs["MAKERATES_BUILD"] = build_plan(lake, years, carried)
         outcome, samples = build(settings, lake, bronze.tables, inputs)
         stage.counts.update(
             tests_passed=tests_passed(outcome),
@@ -523,8 +621,11 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
                 raise UpstreamError(failure_line(outcome, samples))
             raise SilverTestsFailed(failure_line(outcome, samples))
 
-        tables = {mart: run_key(settings.run_id, f"{mart}.parquet") for mart in MARTS}
-        counts = published_counts(settings, lake.uri(tables[TABLE]), lake.uri(tables[QUARANTINE]))
+        tables = {
+            mart: written_keys(lake, settings.run_id, mart, carried[mart]) for mart in PARTITIONED
+        } | {mart: [run_key(settings.run_id, f"{mart}.parquet")] for mart in SINGLE}
+        uris = {mart: [lake.uri(key) for key in keys] for mart, keys in tables.items()}
+        counts = published_counts(settings, uris[TABLE], uris[QUARANTINE])
         if counts["rows_published"] == 0:
             raise UserError(
                 f"bronze under {lake.uri('bronze')} holds no rates from completed loads; "
@@ -534,17 +635,19 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             "run_id": settings.run_id,
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "bronze_loads": bronze.loads,
+            "model_hash": code,
             "tables": tables,
             "state": {STATE_KEY: run_key(settings.run_id, f"{STATE}.parquet")},
         }
         publish(lake, document, version)
         if counts["rows_quarantined"]:
-            warn_quarantine(settings, lake.uri(tables[QUARANTINE]), counts["rows_quarantined"])
+            warn_quarantine(settings, uris[QUARANTINE], counts["rows_quarantined"])
         stage.counts.update(counts)
         stage.outputs.update(
             skipped=False,
             full_refresh=previous is None,
-            table=lake.uri(tables[TABLE]),
+            rebuilt_years=years or "all",
+            table=lake.uri(run_key(settings.run_id, TABLE)),
             missing_sources=missing(bronze.tables),
         )
         log.info(
@@ -560,6 +663,19 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             run_key(settings.run_id),
         )
     return 0
+
+
+def previous_state(published: dict[str, Any] | None, code: str) -> str | None:
+    """The state key to build on, or None for a full build: no publication, one without this
+    state, or one that other model code built (its marts' years would not match this code's)."""
+    if published is None:
+        return None
+    if published.get("model_hash") != code:
+        log.info(
+            "the dbt project differs from run %s's; rebuilding every year", published.get("run_id")
+        )
+        return None
+    return published.get("state", {}).get(STATE_KEY)
 
 
 def missing(tables: list[str]) -> list[str]:

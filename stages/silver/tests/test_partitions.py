@@ -1,0 +1,116 @@
+"""Silver builds only the years new bronze loads touch, publishes the other years by reference,
+and its publication equals a full rebuild row for row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from makerates_silver import cli
+from makerates_silver.project import project_dir
+from makerates_silver.runner import MARTS, PARTITIONED, parquet
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def published(lake: Path) -> dict:
+    return json.loads((lake / "silver" / "published.json").read_text())
+
+
+def rows(lake: Path, keys: list[str]) -> list[tuple]:
+    return sorted(duckdb.sql(f"select * from {parquet([str(lake / k) for k in keys])}").fetchall())
+
+
+def written(lake: Path, run_id: str, mart: str) -> list[str]:
+    """The year folders a run wrote for a partitioned mart."""
+    folder = lake / "silver" / "runs" / run_id / mart
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def years_of(document: dict, mart: str) -> dict[str, str]:
+    """year=YYYY → the run whose file the publication lists for it."""
+    return {key.split("/")[4]: key.split("/")[2] for key in document["tables"][mart]}
+
+
+def test_a_backfill_then_a_daily_run_rebuild_only_their_years_and_equal_a_full_refresh(
+    silver_env, bronze, capsys
+):
+    bronze.load(bronze.rows("2022-12-01", "2024-03-14", NOW - timedelta(hours=3)))
+    assert cli.main(["run"]) == 0
+    first = published(silver_env)
+    assert written(silver_env, first["run_id"], "fct_rates") == [
+        "year=2022",
+        "year=2023",
+        "year=2024",
+    ]
+
+    # a backfill re-reads the last days of 2022, one rate corrected
+    backfill = bronze.rows("2022-12-27", "2022-12-30", NOW - timedelta(hours=2))
+    usd = next(i for i, r in enumerate(backfill) if r["currency"] == "USD")
+    backfill[usd] = {**backfill[usd], "rate": "1.0700"}
+    bronze.load(backfill)
+    assert cli.main(["run"]) == 0
+    second = published(silver_env)
+    run_id = second["run_id"]
+    # the per-day marts and the means rebuild 2022; the calendars 2023 too (Dec 30 carries
+    # into January); every other year is the first run's file
+    for mart in ("fct_rates", "fct_observations", "fct_rates_monthly", "fct_rates_weekly"):
+        assert written(silver_env, run_id, mart) == ["year=2022"], mart
+        assert years_of(second, mart) == {
+            "year=2022": run_id,
+            "year=2023": first["run_id"],
+            "year=2024": first["run_id"],
+        }, mart
+    for mart in ("fct_rates_calendar", "fct_provider_calendar"):
+        assert written(silver_env, run_id, mart) == ["year=2022", "year=2023"], mart
+        assert years_of(second, mart)["year=2024"] == first["run_id"]
+
+    # the daily run: one new day, one year
+    bronze.load(bronze.rows("2024-03-15", "2024-03-15", NOW - timedelta(hours=1)))
+    assert cli.main(["run"]) == 0
+    daily = published(silver_env)
+    for mart in PARTITIONED:
+        assert written(silver_env, daily["run_id"], mart) in (["year=2024"], []), mart
+    assert years_of(daily, "fct_rates") == {
+        "year=2022": run_id,
+        "year=2023": first["run_id"],
+        "year=2024": daily["run_id"],
+    }
+    usd = duckdb.sql(
+        f"select rate from {parquet([str(silver_env / k) for k in daily['tables']['fct_rates']])} "
+        "where rate_date = '2022-12-27' and currency = 'USD'"
+    ).fetchone()
+    assert str(usd[0]) == "1.070000000000000000"
+
+    assert cli.main(["run", "--full-refresh"]) == 0
+    full = published(silver_env)
+    for mart in PARTITIONED:
+        assert written(silver_env, full["run_id"], mart) in (
+            ["year=2022", "year=2023", "year=2024"],
+            [],  # a mart without a row (no official provider here: no consensus, no flags)
+        ), mart
+    for mart in MARTS:
+        assert rows(silver_env, daily["tables"][mart]) == rows(silver_env, full["tables"][mart]), (
+            mart
+        )
+
+
+def test_a_changed_model_rebuilds_every_year(silver_env, bronze, capsys, monkeypatch, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(project_dir(), project, ignore=shutil.ignore_patterns("tests", "src", "target"))
+    monkeypatch.setenv("MAKERATES_DBT_PROJECT_DIR", str(project))
+    bronze.load(bronze.rows("2023-12-20", "2024-01-10", NOW - timedelta(hours=2)))
+    assert cli.main(["run"]) == 0
+    before = published(silver_env)
+
+    model = project / "models" / "marts" / "fct_rates.sql"
+    model.write_text(model.read_text() + "\n-- a changed model\n")
+    bronze.load(bronze.rows("2024-01-11", "2024-01-11", NOW - timedelta(hours=1)))
+    assert cli.main(["run"]) == 0
+    after = published(silver_env)
+    assert after["model_hash"] != before["model_hash"]
+    assert written(silver_env, after["run_id"], "fct_rates") == ["year=2023", "year=2024"]
+    assert "rebuilding every year" in capsys.readouterr().err
