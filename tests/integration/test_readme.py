@@ -11,6 +11,7 @@ run backs every example.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -22,14 +23,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Context, Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
+import boto3
 import pytest
 from ecb_mirror import History
 from makerates_core import providers
+from moto.server import ThreadedMotoServer
+from services import DUMMY_CREDENTIALS, create_bucket
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -43,12 +48,17 @@ RUNS = {
     "serve": "here, in the background",
     "api": "here",
     "audit": "here",
-    "real-services": "not here: needs MinIO and DynamoDB Local on their ports",
+    "real-services": "here, against moto's S3 and DynamoDB APIs on MinIO's and DynamoDB Local's ports",
     "needs-engine": "not here: needs a container engine and Kestra (CI's images-smoke job)",
     "chaos": "CI, as part of `just test` (tests/chaos)",
 }
 INDEX_SETTINGS = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL")
 INDEX_SETTINGS += ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
+AWS = {
+    "region_name": DUMMY_CREDENTIALS["AWS_REGION"],
+    "aws_access_key_id": DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+    "aws_secret_access_key": DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+}
 COMMAND_SECONDS = 900  # a loaded 2-core machine; a command normally takes seconds to a minute
 STATEMENT = """date,amount,from,to,received
 2024-03-15,250.00,USD,JPY,36800
@@ -268,11 +278,36 @@ def check_audit(done: dict[str, Ran], cwd: Path) -> None:
     assert len(json.loads(posted)["rows"]) == 2, posted
 
 
+@contextlib.contextmanager
+def minio_and_dynamodb_local() -> Iterator[dict[str, str]]:
+    """moto's S3 and DynamoDB APIs where the README expects MinIO (:9000) and DynamoDB Local
+    (:8000), with the README's bucket; the credentials of the caller's environment."""
+    servers = [ThreadedMotoServer(ip_address="127.0.0.1", port=port) for port in (9000, 8000)]
+    for server in servers:
+        server.start()
+    try:
+        env = DUMMY_CREDENTIALS | {"S3_ENDPOINT_URL": "http://127.0.0.1:9000"}
+        create_bucket(env, "makerates")
+        yield DUMMY_CREDENTIALS
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def check_real_services() -> None:
+    """The pipeline published to the bucket and filled the hot tier's tables."""
+    s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:9000", **AWS)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="makerates")["Contents"]]
+    assert "silver/published.json" in keys and any(k.startswith("bronze/ecb_rates/") for k in keys)
+    dynamodb = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:8000", **AWS)
+    assert dynamodb.scan(TableName="makerates_rates", Limit=5)["Items"]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_the_readme_works_as_written_offline(tmp_path):
     blocks = {name: commands for name, _, commands in shell_blocks(README.read_text("utf-8"))}
-    for port in (8765, 8080):
+    for port in (8765, 8080, 9000, 8000):
         free_port(port)
     env, machine = fresh_machine(tmp_path)
     repo = copy_of_the_work_tree(tmp_path / "makerates")
@@ -304,5 +339,9 @@ def test_the_readme_works_as_written_offline(tmp_path):
         check_api(shell.run_all(blocks["api"]))
         (repo / "statement.csv").write_text(STATEMENT)
         check_audit(shell.run_all(blocks["audit"]), repo)
+        with minio_and_dynamodb_local() as credentials:
+            shell.env |= credentials
+            shell.run_all(blocks["real-services"])
+            check_real_services()
     finally:
         shell.close()
