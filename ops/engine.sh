@@ -43,6 +43,21 @@ _podman_setup() {
   export CONTAINERS_STORAGE_CONF="$dir/storage.conf" CONTAINERS_CONF="$dir/containers.conf"
 }
 
+# Install podman and what it needs here from Debian's packages, each only when missing (root):
+# podman alone brings crun, while the configuration above names runc; debootstrap makes the base
+# image offline (ops/smoke-base.sh); netavark is podman's network backend; curl asks the socket.
+install_podman() {
+  local missing=() package
+  for package in podman runc debootstrap netavark curl ca-certificates; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 detect_engine() {
   ENGINE="${CONTAINER_ENGINE:-}"
   if [ -z "$ENGINE" ]; then
@@ -57,6 +72,35 @@ detect_engine() {
   fi
   if [ "$ENGINE" = podman ]; then _podman_setup; fi
   export ENGINE
+}
+
+# detect_engine, installing podman first (install_podman) where no Docker daemon answers.
+ensure_engine() {
+  if [ "${CONTAINER_ENGINE:-}" = podman ] || { [ -z "${CONTAINER_ENGINE:-}" ] && ! docker info >/dev/null 2>&1; }; then
+    install_podman
+  fi
+  detect_engine
+}
+
+# The base images ops/images.sh builds FROM, exported as PYTHON_IMAGE / UV_IMAGE for podman
+# (Docker pulls the defaults itself): made offline (ops/smoke-base.sh) when no registry answers,
+# else the pinned defaults, qualified (podman resolves no short names without a search list).
+# The host's CA bundle goes to the builds as BUILD_CA_BUNDLE, never into a layer.
+prepare_base_images() {
+  if [ "$ENGINE" = podman ] && [ -z "${PYTHON_IMAGE:-}" ]; then
+    if curl -s -o /dev/null -m 5 https://registry-1.docker.io/v2/ && curl -s -o /dev/null -m 5 https://ghcr.io/v2/; then
+      PYTHON_IMAGE="docker.io/library/$(sed -n 's/^ARG PYTHON_IMAGE=//p' "$(repo_root)/ops/image/base.Containerfile")"
+    else
+      echo "==> no registry answers: base images made offline (ops/smoke-base.sh)"
+      bash "$(repo_root)/ops/smoke-base.sh"
+      PYTHON_IMAGE=localhost/makerates-python:3.11 UV_IMAGE="${UV_IMAGE:-localhost/uv:host}"
+      export UV_IMAGE
+    fi
+    export PYTHON_IMAGE
+  fi
+  if [ -z "${BUILD_CA_BUNDLE:-}" ] && [ -n "${SSL_CERT_FILE:-}" ] && [ -r "${SSL_CERT_FILE}" ]; then
+    export BUILD_CA_BUNDLE="$SSL_CERT_FILE"
+  fi
 }
 
 # `engine_run ARGS…`: a container run that works under docker and rootless/sandboxed podman.

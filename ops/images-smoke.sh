@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prove the images build and run, with whichever engine exists (docker, else podman):
-#   1. base images: with podman and no PYTHON_IMAGE/UV_IMAGE given, make them offline
-#      (ops/smoke-base.sh: debootstrap + podman import, no registry needed)
+#   1. an engine (podman installed when no Docker answers) and base images: with podman, no
+#      PYTHON_IMAGE given and no registry answering, made offline (ops/smoke-base.sh:
+#      debootstrap + podman import); see ops/engine.sh ensure_engine, prepare_base_images
 #   2. build the three images (ops/images.sh), timed; a second, warm build, timed
 #   3. each stage's --help (and gold's `makerates --help`)
 #   4. sizes, contents, user, labels (ops/images-size.sh)
@@ -15,17 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/engine.sh
-detect_engine
+ensure_engine
 echo "==> engine: $ENGINE"
 export IMAGE_TAG="${IMAGE_TAG:-smoke}"
-
-if [ "$ENGINE" = podman ] && [ -z "${PYTHON_IMAGE:-}" ]; then
-  bash ops/smoke-base.sh
-  export PYTHON_IMAGE=localhost/makerates-python:3.11 UV_IMAGE="${UV_IMAGE:-localhost/uv:host}"
-fi
-if [ -z "${BUILD_CA_BUNDLE:-}" ] && [ -n "${SSL_CERT_FILE:-}" ] && [ -r "${SSL_CERT_FILE}" ]; then
-  export BUILD_CA_BUNDLE="$SSL_CERT_FILE"
-fi
+prepare_base_images
 
 t0=$(date +%s); bash ops/images.sh >/tmp/makerates-smoke-build.log 2>&1 || {
   tail -40 /tmp/makerates-smoke-build.log; exit 1; }
