@@ -5,8 +5,8 @@ saying how it is run (RUNS below). The "fresh machine" is a copy of the work tre
 Python venv with pip, so `python3`, `pip` and (once pip installed it) `uv` are what the
 README's commands find; `just` and the project's environment come from `uv run`, as on a new
 machine. The first run goes through a proxy nobody serves (the sources are unreachable,
-whatever the CI runner has; only the package index is not); then the offline mirror serves every source and one pipeline
-run backs every example.
+whatever the CI runner has; only the package index is not); then the offline mirror serves
+every source and one pipeline run backs every example.
 """
 
 from __future__ import annotations
@@ -220,6 +220,24 @@ def package_index() -> str:
     return ",".join(sorted(hosts - {""}))
 
 
+def install_uv(shell: Shell, machine: Path, first_run: str) -> None:
+    """The first run's `python3 -m pip install uv`, with the network; and uv's own cache
+    (which XDG_CACHE_HOME would move), so it installs the packages it already holds."""
+    install, _ = first_run.split(" && ", 1)
+    assert shell.run(install).code == 0
+    uv = [str(machine / "bin" / "python3"), "-m", "uv", "cache", "dir"]
+    cache = subprocess.run(uv, capture_output=True, text=True, check=True, timeout=60).stdout
+    shell.env["UV_CACHE_DIR"] = cache.strip()
+
+
+def internet_unreachable() -> dict[str, str]:
+    """Proxy settings for a port nobody listens on: every source's request is refused."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    return {"HTTPS_PROXY": nowhere, "HTTP_PROXY": nowhere, "NO_PROXY": package_index()}
+
+
 def ecb_usd_jpy(day: str) -> Decimal:
     """USD/JPY from the ECB's published strings, to the 50 significant digits gold keeps."""
     rates = History.shipped().by_day()[day]
@@ -281,7 +299,7 @@ def check_audit(done: dict[str, Ran], cwd: Path) -> None:
 @contextlib.contextmanager
 def minio_and_dynamodb_local() -> Iterator[dict[str, str]]:
     """moto's S3 and DynamoDB APIs where the README expects MinIO (:9000) and DynamoDB Local
-    (:8000), with the README's bucket; the credentials of the caller's environment."""
+    (:8000), with the README's bucket; yields the credentials that open them."""
     servers = [ThreadedMotoServer(ip_address="127.0.0.1", port=port) for port in (9000, 8000)]
     for server in servers:
         server.start()
@@ -306,36 +324,25 @@ def check_real_services() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_the_readme_works_as_written_offline(tmp_path):
-    blocks = {name: commands for name, _, commands in shell_blocks(README.read_text("utf-8"))}
-    for port in (8765, 8080, 9000, 8000):
-        free_port(port)
+    found = shell_blocks(README.read_text("utf-8"))
+    blocks = {name: commands for name, _, commands in found}
+    (port,) = [int(arg) for name, arg, _ in found if name == "serve"]
+    for taken in (8765, port, 9000, 8000):
+        free_port(taken)
     env, machine = fresh_machine(tmp_path)
     repo = copy_of_the_work_tree(tmp_path / "makerates")
     logs = tmp_path / "logs"
     logs.mkdir()
     shell = Shell(repo, env, logs)
     try:
-        install, _ = blocks["first-run"][0].split(" && ", 1)
-        assert shell.run(install).code == 0  # pip installs uv, with the network
-        cache = subprocess.run(
-            [str(machine / "bin" / "python3"), "-m", "uv", "cache", "dir"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout.strip()
-        shell.env["UV_CACHE_DIR"] = cache  # the packages uv already holds, as XDG moved
-        with socket.socket() as closed:
-            closed.bind(("127.0.0.1", 0))
-            nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
-        offline = {"HTTPS_PROXY": nowhere, "HTTP_PROXY": nowhere, "NO_PROXY": package_index()}
-        check_first_run(shell.run(blocks["first-run"][0], **offline))
+        install_uv(shell, machine, blocks["first-run"][0])
+        check_first_run(shell.run(blocks["first-run"][0], **internet_unreachable()))
 
         shell.run_all(blocks["offline"])
         check_examples(shell.run_all(blocks["examples"]), repo)
         (serve,) = blocks["serve"]
         server, _, _ = shell.spawn(serve, {})
-        wait_for_port(8080, server)
+        wait_for_port(port, server)
         check_api(shell.run_all(blocks["api"]))
         (repo / "statement.csv").write_text(STATEMENT)
         check_audit(shell.run_all(blocks["audit"]), repo)
