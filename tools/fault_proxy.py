@@ -28,6 +28,7 @@ Script:   python tools/fault_proxy.py UPSTREAM --port 8766 --fault '{"action":"r
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import http.client
 import io
@@ -303,7 +304,9 @@ class FaultProxy:
         return Handler
 
     def start(self) -> FaultProxy:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll: stop() returns within it (the default half second, once per test)
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
         return self
 

@@ -9,6 +9,7 @@ after a fault must converge to.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -103,6 +104,29 @@ def seed(source: Path, root: Path, source_env: dict[str, str]) -> Deployment:
     shutil.copytree(source / "lake", root / "lake")
     shutil.copy2(source / "hot.sqlite3", root / "hot.sqlite3")
     return embedded(root, source_env)
+
+
+def built_once(folder: Path, build: Callable[[Path], None], seconds: float = 900) -> Path:
+    """`build(folder)` by the first xdist worker to get here; the others wait for it (a flock,
+    at most `seconds`) and use what it built. A build that failed is tried again."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    done = folder / ".built"
+    with open(folder.with_name(f"{folder.name}.lock"), "w") as lock:
+
+        def locked() -> bool:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        wait_for(locked, seconds)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
 
 
 def proxied_env(proxy: FaultProxy, mirror) -> dict[str, str]:
@@ -232,6 +256,8 @@ class Attempt:
 def attempt(
     deployment: Deployment, *bronze_args: str, env: dict[str, str] | None = None
 ) -> Attempt:
+    """When bronze or silver fails, gold's record-failure puts the run's events in the runs
+    table, as `just pipeline`'s failure path does (bronze and silver write theirs to the lake)."""
     run_id = f"chaos-{uuid.uuid4().hex[:10]}"
     extra = {"RUN_ID": run_id, **(env or {})}
     results: dict[str, StageResult] = {}
@@ -242,6 +268,10 @@ def attempt(
     ):
         results[stage] = deployment.run(*command, check=False, extra_env=extra)
         if results[stage].returncode != 0:
+            if stage != "gold":
+                error = f"makerates-{stage} exited with status {results[stage].returncode}"
+                record = ("record-failure", "--run-id", run_id, "--stage", stage, "--error", error)
+                deployment.run("makerates-gold", *record, check=False, extra_env=extra)
             break
     return Attempt(run_id, results)
 

@@ -4,11 +4,12 @@ sources, and the report `just chaos` prints (and writes to bench-results/chaos.j
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from chaos_helpers import (
     REPO,
     ChaosRecord,
     Deployment,
+    built_once,
     embedded,
     proxied_env,
     s3_client,
@@ -138,25 +140,41 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory, _ecb_mirror_server) -> Path:
-    """A clean pipeline run with the sources published up to BASE_DAY."""
-    root = tmp_path_factory.mktemp("baseline")
-    _ecb_mirror_server.reset()
-    _ecb_mirror_server.set_as_of(BASE_DAY)
-    embedded(root, _ecb_mirror_server.env).pipeline()
-    _ecb_mirror_server.reset()
-    return root
+def shared_tmp(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this session sees (the session's base folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _clean_run(folder: Path, mirror, day: str, deploy: Callable[..., Deployment]) -> Path:
+    """`deploy(root, source_env)`'s deployment run cleanly with the sources published up to
+    `day`, once a session in `folder`."""
+
+    def build(root: Path) -> None:
+        mirror.reset()
+        mirror.set_as_of(day)
+        deploy(root, mirror.env).pipeline()
+        mirror.reset()
+
+    return built_once(folder, build)
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory, baseline, _ecb_mirror_server) -> dict[str, Any]:
+def baseline(shared_tmp, _ecb_mirror_server) -> Path:
+    """A clean pipeline run with the sources published up to BASE_DAY."""
+    return _clean_run(shared_tmp / "chaos-baseline", _ecb_mirror_server, BASE_DAY, embedded)
+
+
+@pytest.fixture(scope="session")
+def reference(shared_tmp, baseline, _ecb_mirror_server) -> dict[str, Any]:
     """The baseline run on cleanly up to NEW_DAY: what gold and silver must converge to."""
-    root = tmp_path_factory.mktemp("reference")
-    _ecb_mirror_server.reset()
-    _ecb_mirror_server.set_as_of(NEW_DAY)
-    deployment = seed(baseline, root, _ecb_mirror_server.env)
-    deployment.pipeline()
-    _ecb_mirror_server.reset()
+    root = _clean_run(
+        shared_tmp / "chaos-reference",
+        _ecb_mirror_server,
+        NEW_DAY,
+        lambda root, env: seed(baseline, root, env),
+    )
+    deployment = embedded(root, _ecb_mirror_server.env)
     return {"served": served(deployment), "silver": silver_rows(deployment), "root": root}
 
 

@@ -48,7 +48,7 @@ class Echo(BaseHTTPRequestHandler):
 def proxy() -> Iterator[FaultProxy]:
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
     upstream.received = []
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    threading.Thread(target=upstream.serve_forever, args=(0.05,), daemon=True).start()
     host, port = upstream.server_address[:2]
     with FaultProxy(f"http://{host}:{port}") as proxy:
         proxy.upstream_server = upstream
