@@ -27,6 +27,7 @@ backfill START END: (_stages "backfill" START END)
 # run events to the lake and gold's sync copies them to the runs table; when bronze or silver
 # fails, gold's record-failure does (and records the failure if the stage could not), so
 # `makerates runs` shows it.
+[no-exit-message]
 _stages +BRONZE:
     #!/usr/bin/env bash
     set -euo pipefail
