@@ -60,7 +60,7 @@ bench *ARGS:
 
 # Fault-injection suite (tests/chaos), one worker per core: prints fault / expected / observed / rows lost / bad rows published and its wall time, writes bench-results/chaos.json
 chaos *ARGS:
-    uv run --locked pytest -m chaos tests/chaos -n auto {{ ARGS }}
+    uv run --locked pytest -m chaos tests/chaos -n auto --dist worksteal {{ ARGS }}
 
 # Build the dbt docs site: lineage, descriptions and the published marts' column types (data/dbt-docs/static_index.html)
 docs:
@@ -81,6 +81,8 @@ test-quick: lint
     uv run --locked pytest -n auto core/tests stages/bronze/tests stages/silver/tests stages/gold/tests tests/contract
 
 # The whole test suite: lint, artifact checks, unit, contract, integration and chaos tests
+# (--dist worksteal: an idle worker takes half of a busy one's queue, so the minute-long
+# chaos and integration tests do not pile up on one worker while the other has finished)
 test: lint
     if [ -f ops/check-artifacts.sh ]; then bash ops/check-artifacts.sh; fi
-    uv run --locked pytest -n auto
+    uv run --locked pytest -n auto --dist worksteal
