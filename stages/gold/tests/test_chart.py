@@ -71,7 +71,7 @@ def test_carried_days_are_shaded_and_hollow_and_the_legend_names_every_mark(
         "rate in force on each calendar day",
         "publication day (blend)",
         "carried: the rate of an earlier publication",
-        "shaded: no publication that day (weekend, holiday)",
+        "shaded: no publication that day (weekend, holiday, not loaded)",
     ):
         assert f"<!-- {label} -->" in svg or f">{label}<" in svg, label
 

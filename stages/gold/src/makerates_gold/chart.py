@@ -127,7 +127,7 @@ def _marks(ax, chart: Chart) -> None:
                 markeredgecolor="tab:orange", markersize=4, gid=CARRIED_MARKS_ID,
                 label="carried: the rate of an earlier publication")  # fmt: skip
         _bands(ax, _runs([day for day, _ in carried]), CARRIED_ID,
-               "shaded: no publication that day (weekend, holiday)",
+               "shaded: no publication that day (weekend, holiday, not loaded)",
                facecolor="tab:orange", alpha=0.08)  # fmt: skip
 
 

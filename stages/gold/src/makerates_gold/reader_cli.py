@@ -179,8 +179,8 @@ def cmd_rate(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _days(count: int) -> str:
-    return f"{count} day" + ("" if count == 1 else "s")
+def _days(count: int, noun: str = "day") -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _stale(answer: reads.RateAnswer) -> str:
@@ -353,7 +353,8 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> None:
     for point in body["rates"]:
         print(f"{point[column]:<12}  {reads.rate_text(Decimal(point['rate']))}")
     what = {"day": "rates", "week": "weeks", "month": "months"}[body["group"]]
-    gaps = f"; {len(body['missing'])} spans with no rate (above)" if body.get("missing") else ""
+    missing = body.get("missing")
+    gaps = f"; {_days(len(missing), 'span')} with no rate (above)" if missing else ""
     print(
         f"{len(body['rates'])} {what} of series {body['series']} from {body['from']} to "
         f"{body['to']}{gaps}"
