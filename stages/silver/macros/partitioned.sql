@@ -77,7 +77,7 @@
 {% materialization partitioned, adapter='duckdb' %}
     {%- set target = this.incorporate(type='table') -%}
     {%- set column = config.require('partition_by') -%}
-    {%- set location = env_var('LAKE_URL') ~ '/silver/runs/' ~ env_var('RUN_ID') ~ '/' ~ this.identifier -%}
+    {%- set location = run_location(this.identifier, suffix='') -%}
     {{ drop_relation_if_exists(load_cached_relation(this)) }}
     {% call statement('main') -%}
         create table {{ target }} as (

@@ -10,7 +10,7 @@
 -- (previous_rates: its own Parquet, published as silver's state). So a daily run reads one
 -- small bronze file, not the whole history; `makerates-silver run --full-refresh` rebuilds
 -- from every bronze load.
-{{ config(materialized='external', format='parquet', location=run_location('int_rates__unioned')) }}
+{{ config(materialized='external', format='parquet') }}
 
 {% set base_columns = ['rate_date', 'currency', 'rate', 'source', 'extracted_at', 'bronze_load_id'] %}
 {% set columns = {

@@ -1,6 +1,6 @@
 -- Every currency fct_rates serves, named from the ISO 4217 seed, with its minor unit (for
 -- showing money as money), its first and last served day, and the sources behind it.
-{{ config(materialized='external', format='parquet', location=run_location('dim_currencies')) }}
+{{ config(materialized='external', format='parquet') }}
 
 with served as (
 

@@ -1,7 +1,7 @@
 -- Each registry provider's coverage per currency (fct_observations, EUR the pivot left out):
 -- its first and last day with an accepted rate and how many it published. What gold's
 -- META/PROVIDERS `currency_spans` serve.
-{{ config(materialized='external', format='parquet', location=run_location('dim_provider_currencies')) }}
+{{ config(materialized='external', format='parquet') }}
 
 select
     cast(provider as varchar) as provider,

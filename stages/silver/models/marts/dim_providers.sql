@@ -1,7 +1,7 @@
 -- The registry with each provider's coverage in this publication: first and last day with an
 -- accepted rate, how many currencies, how many rows are quarantined. What `makerates
 -- providers` and the API's providers list serve.
-{{ config(materialized='external', format='parquet', location=run_location('dim_providers')) }}
+{{ config(materialized='external', format='parquet') }}
 
 with coverage as (
 

@@ -3,7 +3,7 @@
 -- exact division (divide_exact, 28 places: at least 22 significant digits for every pair),
 -- no rounding before it. History stays EUR-based in fct_rates; any other day's pair is the
 -- same division over fct_rates_calendar.
-{{ config(materialized='external', format='parquet', location=run_location('fct_cross_rates_latest')) }}
+{{ config(materialized='external', format='parquet') }}
 
 with in_force as (
 

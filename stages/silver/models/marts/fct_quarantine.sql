@@ -3,7 +3,7 @@
 -- a WARNING line. A newer publication of the same day by the same provider supersedes it
 -- (int_rates__unioned keeps each provider's day from its newest extraction), which empties
 -- this table again; `just backfill START END` re-reads a provider's days on demand.
-{{ config(materialized='external', format='parquet', location=run_location('fct_quarantine')) }}
+{{ config(materialized='external', format='parquet') }}
 
 select
     rate_date,
