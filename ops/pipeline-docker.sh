@@ -92,12 +92,24 @@ PY
   rm -rf "$work"
 }
 
-if [ $# -eq 2 ]; then
-  stage bronze backfill "$1" "$2"
-elif [ $# -eq 0 ]; then
-  stage bronze run
-else
-  echo "usage: $0 [START END]" >&2; exit 2
-fi
+[ $# -eq 0 ] || [ $# -eq 2 ] || { echo "usage: $0 [START END]" >&2; exit 2; }
+
+# A failed bronze or silver still reaches `makerates runs`, as in `just pipeline` and Kestra's
+# errors branch: gold copies the lake's run events (and records the failure if the stage could
+# not). An EXIT trap: set -e exits from inside stage() and silver_as_dbtcli() too.
+current=bronze
+record_failure() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -n "$current" ]; then
+    stage gold record-failure --run-id "$RUN_ID" --stage "$current" \
+      --error "makerates-$current exited with status $status" || true
+  fi
+  exit "$status"
+}
+trap record_failure EXIT
+
+if [ $# -eq 2 ]; then stage bronze backfill "$1" "$2"; else stage bronze run; fi
+current=silver
 if [ "${PIPELINE_SILVER:-}" = dbtcli ]; then silver_as_dbtcli; else stage silver run; fi
+current=  # gold records its own failure
 stage gold sync

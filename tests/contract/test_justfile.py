@@ -14,6 +14,7 @@ REQUIRED = {
     "pipeline-docker",
     "images-size",
     "images-smoke",
+    "images-test",
     "up",
     "down",
     "logs",
