@@ -6,7 +6,11 @@ same data in the same run, so that every figure is a ratio to what the work need
 - daily floor: fetch the daily XML, keep it raw, one day's Parquet beside the history, one
   SQLite item;
 - API floor: a raw ASGI app under the same uvicorn, reading the same hot-store items the API
-  reads (the SQLite file gold synced) and answering the same requests, with floats.
+  reads (the SQLite file gold synced) and answering the same requests, with floats: req/s at
+  CONNECTIONS connections, one process each; and point reads at MANY_CLIENTS connections with
+  WORKERS processes each (`makerates serve --workers`), p99 against P99_TARGET_MS, no error.
+
+    python tools/bench_floors.py --api-only HOT_STORE   (the API part alone, on a synced store)
 
 API load comes from `wrk` (Debian: `apt-get install wrk`) when it is on PATH, else from a
 threaded Python client (then the client, not the server, may be the limit: the JSON says so).
@@ -14,6 +18,7 @@ threaded Python client (then the client, not the server, may be the limit: the J
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import io
 import json
@@ -36,6 +41,8 @@ import duckdb
 HTTP_TIMEOUT = 60
 LOAD_SECONDS = 5
 CONNECTIONS = 16
+MANY_CLIENTS, WORKERS, P99_TARGET_MS = 200, 2, 100.0  # issue 15: 200 clients, p99 ≤ 100 ms
+POINT_READS = ("v1_latest", "v2_rates_one_day")
 _UNPIVOT = """
 copy (
     select cast("Date" as date) as rate_date, currency, cast(rate as decimal(38, 18)) as rate
@@ -187,23 +194,29 @@ def serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     raise RuntimeError(f"{' '.join(command)} did not answer on port {port} within 30 s")
 
 
-def load(url: str, seconds: int = LOAD_SECONDS) -> dict[str, Any]:
-    """Requests per second and latency at CONNECTIONS concurrent connections."""
+def load(url: str, seconds: int = LOAD_SECONDS, connections: int = CONNECTIONS) -> dict[str, Any]:
+    """Requests per second, p99 latency and error answers at `connections` connections."""
     if shutil.which("wrk"):
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
             capture_output=True, text=True, timeout=seconds + 30, check=True,
         ).stdout  # fmt: skip
         rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
         p99 = re.search(r"99%\s+([0-9.]+)(us|ms|s)", out)
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        return {"client": "wrk", "req_per_s": rps, "p99_ms": round(float(p99.group(1)) * scale, 2),
-                "errors": int(errors.group(1)) if errors else 0}  # fmt: skip
-    return _python_load(url, seconds)
+        sockets = re.search(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+        )
+        failed = (int(errors.group(1)) if errors else 0) + (
+            sum(int(n) for n in sockets.groups()) if sockets else 0
+        )
+        return {"client": "wrk", "connections": connections, "req_per_s": rps,
+                "p99_ms": round(float(p99.group(1)) * scale, 2), "errors": failed}  # fmt: skip
+    return _python_load(url, seconds, connections)
 
 
-def _python_load(url: str, seconds: int) -> dict[str, Any]:
+def _python_load(url: str, seconds: int, connections: int) -> dict[str, Any]:
     host_port, _, path = url.removeprefix("http://").partition("/")
     host, port = host_port.split(":")
     done, errors, stop = [0], [0], time.monotonic() + seconds
@@ -217,43 +230,137 @@ def _python_load(url: str, seconds: int) -> dict[str, Any]:
             done[0] += 1
             errors[0] += response.status >= 400
 
-    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return {
         "client": "python threads",
+        "connections": connections,
         "req_per_s": round(done[0] / seconds, 1),
         "errors": errors[0],
     }
 
 
-def api_vs_floor(env: dict[str, str], paths: dict[str, str], port: int = 18081) -> dict[str, Any]:
-    """`makerates serve` (one process) and the floor app under the same uvicorn, same store."""
-    servers = {
-        "makerates": [str(Path(sys.executable).parent / "makerates"), "serve", "--port", str(port)],
-        "floor": [sys.executable, "-m", "uvicorn", "--factory", "bench_floors:floor_app",
-                  "--port", str(port), "--no-access-log", "--log-level", "warning"],
-    }  # fmt: skip
+def _servers(port: int, workers: int) -> dict[str, list[str]]:
+    """`makerates serve` and the floor app under the same uvicorn, `workers` processes each."""
+    floor = [sys.executable, "-m", "uvicorn", "--factory", "bench_floors:floor_app",
+             "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    common = ["--port", str(port), "--workers", str(workers)]
+    return {
+        "makerates": [str(Path(sys.executable).parent / "makerates"), "serve", *common],
+        "floor": [*floor, *common],
+    }
+
+
+def _measure(
+    env: dict[str, str], paths: dict[str, str], port: int, workers: int, connections: int
+) -> dict[str, dict[str, Any]]:
+    """server name → path name → load(), one server at a time on the same store."""
     from makerates_core.hotstore import table_name
     from makerates_core.settings import Settings
 
     table = table_name(Settings.from_env(env), "rates")
-    child_env = {**env, "TABLE": table, "PYTHONPATH": str(Path(__file__).parent)}
+    child_env = {**env, "TABLE": table, "PYTHONPATH": _pythonpath(env)}
     results: dict[str, Any] = {}
-    for name, command in servers.items():
+    for name, command in _servers(port, workers).items():
         proc = serve(command, child_env, port)
         try:
-            results[name] = {k: load(f"http://127.0.0.1:{port}{p}") for k, p in paths.items()}
+            results[name] = {
+                k: load(f"http://127.0.0.1:{port}{p}", connections=connections)
+                for k, p in paths.items()
+            }
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    failed = [f"{n} {k}" for n in servers for k in paths if results[n][k]["errors"]]
+    return results
+
+
+def _pythonpath(env: dict[str, str]) -> str:
+    """This folder (the floor app's module) ahead of any PYTHONPATH the caller set."""
+    return os.pathsep.join(p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p)
+
+
+def api_vs_floor(env: dict[str, str], paths: dict[str, str], port: int = 18081) -> dict[str, Any]:
+    """req/s of `makerates serve` against the floor app (one process each, CONNECTIONS
+    connections; an error answer stops the figure), then the point reads at MANY_CLIENTS
+    connections on WORKERS processes each: p99 ≤ P99_TARGET_MS, no error (`many_clients`)."""
+    results = _measure(env, paths, port, 1, CONNECTIONS)
+    failed = [f"{n} {k}" for n, by_path in results.items() for k in paths if by_path[k]["errors"]]
     if failed:
         raise RuntimeError(f"API benchmark: error answers from {', '.join(failed)}")
     results["ratio"] = {
         k: round(results["makerates"][k]["req_per_s"] / results["floor"][k]["req_per_s"], 3)
         for k in paths
     }
+    points = {k: paths[k] for k in POINT_READS if k in paths}
+    many = _measure(env, points, port, WORKERS, MANY_CLIENTS)
+    results["many_clients"] = {
+        k: {
+            "makerates": many["makerates"][k],
+            "floor": many["floor"][k],
+            "workers": WORKERS,
+            "p99_target_ms": P99_TARGET_MS,
+            "pass": many["makerates"][k]["p99_ms"] <= P99_TARGET_MS
+            and not many["makerates"][k]["errors"],
+        }
+        for k in points
+    }
     return results
+
+
+def report(results: dict[str, Any]) -> list[str]:
+    """The API figures as lines: each ratio to its floor, each many-clients p99 to its target."""
+    lines = []
+    for k, ratio in results["ratio"].items():
+        ours, floor = results["makerates"][k], results["floor"][k]
+        lines.append(
+            f"API {k}: {ours['req_per_s']:.0f} / {floor['req_per_s']:.0f} req/s = {ratio:.2f}x "
+            f"floor (c{ours['connections']}, 1 process)"
+        )
+    for k, m in results["many_clients"].items():
+        ours, floor = m["makerates"], m["floor"]
+        lines.append(
+            f"API {k} c{ours['connections']} x{m['workers']} workers: p99 {ours['p99_ms']} ms "
+            f"(floor {floor['p99_ms']} ms), {ours['req_per_s']:.0f} req/s (floor "
+            f"{floor['req_per_s']:.0f}), {ours['errors']} errors: "
+            f"{'PASS' if m['pass'] else 'MISS'} (p99 ≤ {m['p99_target_ms']:.0f} ms, no error)"
+        )
+    return lines
+
+
+def _newest_day(hot_store: str, table: str) -> str:
+    con = sqlite3.connect(f"file:{hot_store}?mode=ro", uri=True)
+    try:
+        sql = f"select max(sk) from \"{table}\" where pk = 'RATES'"
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`--api-only HOT_STORE`: the API part alone on a store gold synced (full history or
+    not), its requests dated by the store's newest day."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api-only", metavar="HOT_STORE", required=True)
+    parser.add_argument("--out", help="write the JSON here too")
+    args = parser.parse_args(argv)
+    from datetime import date
+
+    from bench import api_paths
+    from makerates_core.hotstore import table_name
+    from makerates_core.settings import Settings
+
+    hot_store = str(Path(args.api_only).resolve())
+    env = {**os.environ, "HOT_STORE": hot_store, "DO_NOT_TRACK": "1"}
+    last = date.fromisoformat(_newest_day(hot_store, table_name(Settings.from_env(env), "rates")))
+    results = api_vs_floor(env, api_paths(date(1999, 1, 4), last))
+    print("\n".join(report(results)))
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

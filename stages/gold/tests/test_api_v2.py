@@ -126,6 +126,18 @@ def test_a_day_in_euro_is_every_published_string_to_the_digit(served):
     )
 
 
+def test_every_calendar_day_of_a_month_answers_the_publication_in_force(served):
+    """A day's rows are that day's block of the month item (the first and last days of the
+    month, weekends and the days between): the publication in force, dated by it."""
+    days = served.days
+    for dd in range(1, 32):
+        day = f"2024-03-{dd:02d}"
+        published = max(d for d in days if d <= day)
+        rows = served.rows("/v2/rates", date=day)
+        assert {r["quote"]: str(r["rate"]) for r in rows} == {**days[published], "EUR": "1"}
+        assert {r["date"] for r in rows} == {published}, day
+
+
 def test_a_weekend_answers_friday_s_rates_with_friday_s_date(served):
     friday = served.days["2024-03-15"]
     rows = served.rows(

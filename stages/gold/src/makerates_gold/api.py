@@ -25,14 +25,15 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
+from starlette.concurrency import run_in_threadpool
 
 from makerates_gold import api_v2, http_cache, reads, series
 from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
@@ -77,18 +78,24 @@ class Params:
     amount: Decimal
 
 
-def rate_params(
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    base: str | None = None,
-    to: str | None = None,
-    symbols: str | None = None,
-    amount: str | None = None,
-) -> Params:
+# Frankfurter's query parameters, documented here and read by rate_params (the last value of
+# a repeated one wins; others are ignored, as Frankfurter does).
+RATE_PARAMS = http_cache.query_doc(
+    from_="the base currency (default EUR)",
+    base="alias of from",
+    to="comma-separated quote currencies (default all)",
+    symbols="alias of to",
+    amount=f"the amount converted, {MIN_AMOUNT} to {MAX_AMOUNT:,} (default 1)",
+)
+
+
+def rate_params(request: Request) -> Params:
     """Frankfurter's query parameters: `from` (alias `base`), `to` (alias `symbols`), `amount`."""
-    code = (from_ or base or PIVOT).strip().upper()
+    query = request.query_params
+    code = (query.get("from") or query.get("base") or PIVOT).strip().upper()
     if len(code) != 3 or not code.isalpha():
         raise NotFound(f"currency {code!r}: a base is a 3-letter ISO 4217 code, e.g. USD")
-    wanted = to or symbols
+    wanted = query.get("to") or query.get("symbols")
     quotes = None
     if wanted:
         quotes = [c.strip().upper() for c in wanted.split(",") if c.strip()]
@@ -97,6 +104,7 @@ def rate_params(
             raise NotFound(f"currency {bad[0]!r}: quotes are 3-letter ISO 4217 codes, e.g. JPY")
     if quotes == [code]:
         raise Unprocessable("base and symbols must differ")
+    amount = query.get("amount")
     value = Decimal(1)
     if amount is not None:
         value = _amount(amount)
@@ -205,8 +213,10 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         }
         return respond(request, body, max_age, found.source_of([params.base, *rates]))
 
+    point = http_cache.runner(store)
+
     @app.get("/", summary="the API's versions and where to read about them")
-    def root(request: Request) -> Response:
+    async def root(request: Request) -> Response:
         body = {
             "name": "makerates",
             "versions": {"v1": "/v1/latest"},
@@ -221,29 +231,30 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         }
         return respond(request, body, LATEST_MAX_AGE)
 
-    @app.get("/v1/latest", summary="the newest ECB publication")
-    def latest(request: Request, params: Annotated[Params, Depends(rate_params)]) -> Response:
+    def latest_answer(request: Request) -> Response:
+        params = rate_params(request)
         return single(request, reads.latest_rates(store, table), params, LATEST_MAX_AGE)
 
-    @app.get("/v1/currencies", summary="every currency published, code → name")
-    def currencies(request: Request) -> Response:
+    @app.get("/v1/latest", summary="the newest ECB publication", openapi_extra=RATE_PARAMS)
+    async def latest(request: Request) -> Response:
+        return await point(latest_answer, request)
+
+    def currencies_answer(request: Request) -> Response:
         names = reads.currency_names(store, table)
         body = {c: names[c] for c in sorted(names)}
         return respond(request, body, LATEST_MAX_AGE)
 
-    @app.get(
-        "/v1/{spec}",
-        summary="a day (YYYY-MM-DD) or a range (START..END, START..)",
-        description="A day that is not a publication day answers with the latest publication "
-        f"before it (at most {reads.LOOKBACK_DAYS} days back) and says its date.",
-    )
-    def historical(
-        request: Request, spec: str, params: Annotated[Params, Depends(rate_params)]
-    ) -> Response:
-        if ".." not in spec:
-            day = _day(spec)
-            found = reads.rates_on(store, table, day)
-            return single(request, found, params, http_cache.max_age(day))
+    @app.get("/v1/currencies", summary="every currency published, code → name")
+    async def currencies(request: Request) -> Response:
+        return await point(currencies_answer, request)
+
+    def day_answer(request: Request, spec: str) -> Response:
+        params, day = rate_params(request), _day(spec)
+        found = reads.rates_on(store, table, day)
+        return single(request, found, params, http_cache.max_age(day))
+
+    def range_answer(request: Request, spec: str) -> Response:
+        params = rate_params(request)
         first, _, last = spec.partition("..")
         start = _day(first)
         end = _day(last) if last else reads.today()
@@ -272,6 +283,18 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         }
         closed = last and http_cache.settled(end)
         return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
+
+    @app.get(
+        "/v1/{spec}",
+        summary="a day (YYYY-MM-DD) or a range (START..END, START..)",
+        description="A day that is not a publication day answers with the latest publication "
+        f"before it (at most {reads.LOOKBACK_DAYS} days back) and says its date.",
+        openapi_extra=RATE_PARAMS,
+    )
+    async def historical(request: Request, spec: str) -> Response:
+        if ".." in spec:  # a range reads up to every day: in the threadpool on every store
+            return await run_in_threadpool(range_answer, request, spec)
+        return await point(day_answer, request, spec)
 
     app.include_router(api_v2.router(store, table))
     from makerates_gold.audit_api import router as audit_router  # POST /v2/audit

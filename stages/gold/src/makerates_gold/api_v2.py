@@ -33,14 +33,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import chain
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from makerates_core.errors import UpstreamError
 from makerates_core.hotstore import HotStore
 from makerates_core.providers import keys as registry_keys
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from makerates_gold import http_cache, series
 from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
@@ -131,36 +132,24 @@ def _formats(model: Any) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "content": content}, **_errors(404, 422, 503)}
 
 
-def _rates_doc(
-    date_: Annotated[
-        str | None, Query(alias="date", description="YYYY-MM-DD; not with from/to")
-    ] = None,
-    from_: Annotated[str | None, Query(alias="from", description="a range's first day")] = None,
-    to: Annotated[str | None, Query(description="a range's last day (default today)")] = None,
-    base: Annotated[str | None, Query(description="default EUR")] = None,
-    quotes: Annotated[str | None, Query(description="comma-separated codes")] = None,
-    providers: Annotated[str | None, Query(description="comma-separated registry keys")] = None,
-    group: Annotated[str | None, Query(description="week or month (ranges only)")] = None,
-    expand: Annotated[str | None, Query(description="providers, exact (comma-separated)")] = None,
-) -> None:
-    """The parameters, for the schema only: `_query` reads them (and refuses unknown ones)."""
-
-
-def _rate_doc(
-    date_: Annotated[str | None, Query(alias="date", description="YYYY-MM-DD")] = None,
-    providers: Annotated[str | None, Query(description="comma-separated registry keys")] = None,
-    expand: Annotated[str | None, Query(description="providers, exact")] = None,
-) -> None:
-    """The parameters, for the schema only."""
-
-
-def _currencies_doc(
-    scope: Annotated[
-        str | None, Query(description="all: also currencies no longer published")
-    ] = None,
-    providers: Annotated[str | None, Query(description="those these providers publish")] = None,
-) -> None:
-    """The parameters, for the schema only."""
+# The query parameters, for the schema only: `_query` reads them (and refuses unknown ones).
+RATES_DOC = http_cache.query_doc(
+    date="YYYY-MM-DD; not with from/to",
+    from_="a range's first day",
+    to="a range's last day (default today)",
+    base="default EUR",
+    quotes="comma-separated codes",
+    providers="comma-separated registry keys",
+    group="week or month (ranges only)",
+    expand="providers, exact (comma-separated)",
+)
+RATE_DOC = http_cache.query_doc(
+    date="YYYY-MM-DD", providers="comma-separated registry keys", expand="providers, exact"
+)
+CURRENCIES_DOC = http_cache.query_doc(
+    scope="all: also currencies no longer published",
+    providers="those these providers publish",
+)
 
 
 # --- parsing a request --------------------------------------------------------------------
@@ -400,62 +389,59 @@ def _rows_of_day(
     return series.latest(store, table, ask), LATEST_MAX_AGE
 
 
-def router(store: HotStore, table: str) -> APIRouter:
-    """The /v2 routes over `store`."""
-    v2 = APIRouter(prefix="/v2", tags=["v2"])
+def _day_answer(
+    store: HotStore, table: str, request: Request, shape: Shape, params: dict[str, str], array: bool
+) -> Response:
+    """One day's rows (or the latest), whole: an array, or the first row as one object."""
+    rows, max_age = _rows_of_day(store, table, shape.ask, params)
+    body = "".join(_chunks(shape, rows if array else rows[:1], array=array))
+    return _whole(request, body, MEDIA[shape.kind], max_age, vary=True)
 
-    def rates(request: Request, csv: bool) -> Response:
+
+def router(store: HotStore, table: str) -> APIRouter:
+    """The /v2 routes over `store`: requests parsed in the event loop, point reads where
+    `http_cache.runner` says, ranges in the threadpool."""
+    v2 = APIRouter(prefix="/v2", tags=["v2"])
+    point = http_cache.runner(store)
+
+    async def rates(request: Request, csv: bool) -> Response:
         params = _query(request, RATES_PARAMS)
         span, group = _span(params), _group(params)
         shape = _shape(request, params, csv)
-        if span is not None:
-            if not group:
-                _check_cost(shape.ask, span)
-            return _range(store, table, request, shape, span, group)
-        rows, max_age = _rows_of_day(store, table, shape.ask, params)
-        return _whole(request, "".join(_chunks(shape, rows)), MEDIA[shape.kind], max_age, vary=True)
+        if span is None:
+            return await point(_day_answer, store, table, request, shape, params, True)
+        if not group:
+            _check_cost(shape.ask, span)
+        return await run_in_threadpool(_range, store, table, request, shape, span, group)
 
-    rates_route = {"dependencies": [Depends(_rates_doc)], "responses": _formats(list[RateRow])}
+    rates_route = {"openapi_extra": RATES_DOC, "responses": _formats(list[RateRow])}
 
     @v2.get(
         "/rates",
         summary="rates of a day, the latest, or a range (daily, weekly, monthly)",
         **rates_route,
     )
-    def rates_json(request: Request) -> Response:
-        return rates(request, csv=False)
+    async def rates_json(request: Request) -> Response:
+        return await rates(request, csv=False)
 
     @v2.get("/rates.csv", summary="the same as CSV", **rates_route)
-    def rates_csv(request: Request) -> Response:
-        return rates(request, csv=True)
+    async def rates_csv(request: Request) -> Response:
+        return await rates(request, csv=True)
 
     @v2.get(
         "/rate/{base}/{quote}",
         summary="one pair on a day (default: the latest)",
-        dependencies=[Depends(_rate_doc)],
+        openapi_extra=RATE_DOC,
         responses=_formats(RateRow),
     )
-    def rate(request: Request, base: str, quote: str) -> Response:
+    async def rate(request: Request, base: str, quote: str) -> Response:
         params = _query(request, {"date", "providers", "expand"})
         csv = quote.lower().endswith(".csv")
         params["quotes"] = series.parse_currency(quote[:-4] if csv else quote)  # one code
         shape = _shape(request, params, csv, base=base)
-        rows, max_age = _rows_of_day(store, table, shape.ask, params)
-        return _whole(
-            request,
-            "".join(_chunks(shape, rows[:1], array=False)),
-            MEDIA[shape.kind],
-            max_age,
-            vary=True,
-        )
+        return await point(_day_answer, store, table, request, shape, params, False)
 
-    @v2.get(
-        "/currencies",
-        summary="currencies: active ones, all, or a provider's",
-        dependencies=[Depends(_currencies_doc)],
-        responses={200: {"model": list[Currency]}, **_errors(404, 422, 503)},
-    )
-    def currencies(request: Request) -> Response:
+    def currencies_answer(request: Request) -> Response:
         params = _query(request, {"scope", "providers"})
         scope = params.get("scope")
         if scope is not None and scope != "all":
@@ -465,11 +451,15 @@ def router(store: HotStore, table: str) -> APIRouter:
         return _json_answer(request, listed)
 
     @v2.get(
-        "/currency/{code}",
-        summary="one currency and the providers publishing it",
-        responses={200: {"model": CurrencyDetail}, **_errors(404, 422, 503)},
+        "/currencies",
+        summary="currencies: active ones, all, or a provider's",
+        openapi_extra=CURRENCIES_DOC,
+        responses={200: {"model": list[Currency]}, **_errors(404, 422, 503)},
     )
-    def currency(request: Request, code: str) -> Response:
+    async def currencies(request: Request) -> Response:
+        return await point(currencies_answer, request)
+
+    def currency_answer(request: Request, code: str) -> Response:
         _query(request, set())
         wanted = series.parse_currency(code)
         item, providers = series.catalogue(store, table)
@@ -481,11 +471,14 @@ def router(store: HotStore, table: str) -> APIRouter:
         return _json_answer(request, {**found[0], "providers": _publishers(providers, wanted)})
 
     @v2.get(
-        "/providers",
-        summary="every provider with data: coverage and currencies",
-        responses={200: {"model": list[ProviderInfo]}, **_errors(422, 503)},
+        "/currency/{code}",
+        summary="one currency and the providers publishing it",
+        responses={200: {"model": CurrencyDetail}, **_errors(404, 422, 503)},
     )
-    def providers(request: Request) -> Response:
+    async def currency(request: Request, code: str) -> Response:
+        return await point(currency_answer, request, code)
+
+    def providers_answer(request: Request) -> Response:
         _query(request, set())
         _, listed = series.catalogue(store, table)
         return _json_answer(
@@ -497,12 +490,20 @@ def router(store: HotStore, table: str) -> APIRouter:
             ],
         )
 
+    @v2.get(
+        "/providers",
+        summary="every provider with data: coverage and currencies",
+        responses={200: {"model": list[ProviderInfo]}, **_errors(422, 503)},
+    )
+    async def providers(request: Request) -> Response:
+        return await point(providers_answer, request)
+
     @v2.get("", summary="the v2 API", include_in_schema=False)
-    def root(request: Request) -> Response:
+    async def root(request: Request) -> Response:
         return _json_answer(request, {"version": "v2", "openapi": "/openapi.json", "docs": "/docs"})
 
     @v2.get("/{path:path}", include_in_schema=False)
-    def unknown(path: str) -> Response:
+    async def unknown(path: str) -> Response:
         raise Missing(
             f"/v2/{path[:60]}",
             "; the v2 routes are /v2/rates, /v2/rate/{base}/{quote}, /v2/currencies, /v2/currency/{code}, /v2/providers",

@@ -1,14 +1,23 @@
-"""HTTP caching shared by the v1 and v2 routes: max-age by whether a day is settled, an ETag from a hash,
-and 304 for a matching If-None-Match."""
+"""HTTP plumbing shared by the v1 and v2 routes: max-age by whether a day is settled, an ETag
+from a hash, 304 for a matching If-None-Match; where a route runs its reads (`runner`) and its
+query parameters' documentation (`query_doc`)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request, Response
+from makerates_core.hotstore import HotStore, SqliteHotStore
+from starlette.concurrency import run_in_threadpool
 
 from makerates_gold.reads import today
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Runner = Callable[..., Awaitable[Any]]
 
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
 PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
@@ -41,3 +50,34 @@ def not_modified(request: Request, answer_headers: dict[str, str]) -> Response |
     if answer_headers["ETag"] in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
         return Response(status_code=304, headers=answer_headers)
     return None
+
+
+def runner(store: HotStore) -> Runner:
+    """How a route runs a point read of `store`: in the event loop on the local SQLite store (a
+    point read is one or two indexed look-ups in a local file, cheaper than the hop to the
+    threadpool), in the threadpool otherwise (DynamoDB's requests are network I/O: a blocking
+    call in the loop would stall every other request). Ranges always go to the threadpool."""
+    if isinstance(store, SqliteHotStore):
+        return _inline
+    return run_in_threadpool
+
+
+async def _inline(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    return work(*args, **kwargs)
+
+
+def query_doc(**described: str) -> dict[str, Any]:
+    """A route's `openapi_extra` documenting optional string query parameters (name →
+    description; a trailing `_` is dropped: `from_` is `from`). The routes read
+    `request.query_params` themselves, so no dependency is resolved per request."""
+    parameters = [
+        {
+            "name": name.removesuffix("_"),
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": description,
+        }
+        for name, description in described.items()
+    ]
+    return {"parameters": parameters}

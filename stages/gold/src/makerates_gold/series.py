@@ -128,12 +128,20 @@ def iso(ordinal: int) -> str:
 
 
 def parse_rows(
-    sk: str, rows: str, *, carried: bool, codes: frozenset[str] | None = None
+    sk: str,
+    rows: str,
+    *,
+    carried: bool,
+    codes: frozenset[str] | None = None,
+    day: int | None = None,
 ) -> dict[int, Snapshot]:
     """A month item's `rows`: day ordinal → currency → (rate, observation ordinal), only the
-    `codes` if given. A DAY# line's last field is CARRIED (observed that many days before); a
-    WEEK#/MONTH# line's is its count of observations, and the period's first day is its date."""
-    first = date.fromisoformat(f"{sk}-01").toordinal() - 1
+    `codes` if given, only the day ordinal `day` if given (its block of lines: nothing else is
+    split). A DAY# line's last field is CARRIED (observed that many days before); a WEEK#/MONTH#
+    line's is its count of observations, and the period's first day is its date."""
+    first = _before(sk)
+    if day is not None:
+        rows = _block(rows, f"{day - first:02d} ")
     days: dict[int, Snapshot] = {}
     for line in rows.split("\n"):
         if not line or (codes is not None and line[3:6] not in codes):
@@ -142,6 +150,25 @@ def parse_rows(
         day = first + int(dd)
         days.setdefault(day, {})[code] = (rate, day - int(n) if carried else day)
     return days
+
+
+def _before(sk: str) -> int:
+    """The ordinal of the day before month `sk`: a line's DD added to it is the line's day."""
+    return date.fromisoformat(f"{sk}-01").toordinal() - 1
+
+
+def _block(rows: str, head: str) -> str:
+    """The lines starting with `head` ("05 "): one contiguous block, since a month's lines
+    are sorted (day first); empty when there are none."""
+    if rows.startswith(head):
+        start = 0
+    else:
+        start = rows.find("\n" + head) + 1
+        if start == 0:
+            return ""
+    last = rows.rfind("\n" + head) + 1  # the block's last line (0: it is the first line)
+    end = rows.find("\n", max(start, last))
+    return rows[start:] if end < 0 else rows[start:end]
 
 
 def merged(snapshots: Iterable[Snapshot]) -> Snapshot:
@@ -229,11 +256,13 @@ class Emitter:
         return Row(iso(since), code, quote, _rate(base, held, code), listed)
 
 
-def _by_series(items: Iterable[dict], prefix: str, ask: Ask) -> dict[str, dict]:
-    """series → its parsed month (DAY# lines carry CARRIED)."""
+def _by_series(
+    items: Iterable[dict], prefix: str, ask: Ask, day: int | None = None
+) -> dict[str, dict]:
+    """series → its parsed month (DAY# lines carry CARRIED), only `day` if given."""
     return {
         i["pk"].removeprefix(prefix): parse_rows(
-            i["sk"], i["rows"], carried=prefix == DAY, codes=ask.codes
+            i["sk"], i["rows"], carried=prefix == DAY, codes=ask.codes, day=day
         )
         for i in items
     }
@@ -283,7 +312,8 @@ def _month(store: HotStore, table: str, ask: Ask, month: str, held: list[dict]) 
 def on_day(store: HotStore, table: str, ask: Ask, day: date) -> list[Row]:
     """Every pair in force on a calendar day: 1 BatchGetItem of that month's DAY# items."""
     items = _month(store, table, ask, month_of(day), [])
-    return _snapshot(ask, _by_series(items, DAY, ask), day.toordinal())
+    asked = day.toordinal()
+    return _snapshot(ask, _by_series(items, DAY, ask, asked), asked)
 
 
 def latest(store: HotStore, table: str, ask: Ask) -> list[Row]:
@@ -295,7 +325,7 @@ def latest(store: HotStore, table: str, ask: Ask) -> list[Row]:
         raise _no_series(first)
     found, day = newest
     items = _month(store, table, ask, found["sk"], [found])
-    return _snapshot(ask, _by_series(items, DAY, ask), day)
+    return _snapshot(ask, _by_series(items, DAY, ask, day), day)
 
 
 def _months(first: date, last: date) -> list[str]:
@@ -503,9 +533,9 @@ def _newest(store: HotStore, table: str, key: str) -> tuple[dict, int] | None:
     """The newest month item of series `key` and its newest day ≤ today (1 Query)."""
     now = today()
     for item in store.query(table, DAY + key, sk_max=month_of(now), descending=True, limit=1):
-        days = [
-            d for d in parse_rows(item["sk"], item["rows"], carried=True) if d <= now.toordinal()
-        ]
+        first = _before(item["sk"])
+        days = {first + int(line[:2]) for line in item["rows"].split("\n") if line}
+        days = {d for d in days if d <= now.toordinal()}
         if days:
             return item, max(days)
     return None
@@ -515,7 +545,7 @@ def _day_of(item: dict | None, day: int, codes: frozenset[str]) -> Snapshot:
     """`day`'s snapshot of the `codes` in a DAY# month item (none: nothing in force)."""
     if item is None:
         return {}
-    return parse_rows(item["sk"], item["rows"], carried=True, codes=codes).get(day, {})
+    return parse_rows(item["sk"], item["rows"], carried=True, codes=codes, day=day).get(day, {})
 
 
 def _no_series(key: str) -> Missing:
