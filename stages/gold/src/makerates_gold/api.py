@@ -133,11 +133,11 @@ def _rebase(rates: dict[str, Decimal], params: Params) -> dict[str, int | float]
     if params.base not in eur:
         return None
     out: dict[str, int | float] = {}
-    for code in sorted(eur):
-        if code == params.base or (params.quotes is not None and code not in params.quotes):
-            continue
-        with localcontext() as ctx:
-            ctx.prec = reads.CROSS_PRECISION
+    with localcontext() as ctx:  # one context for every division of the answer
+        ctx.prec = reads.CROSS_PRECISION
+        for code in sorted(eur):
+            if code == params.base or (params.quotes is not None and code not in params.quotes):
+                continue
             out[code] = display(params.amount * (eur[code] / eur[params.base]))
     return out or None
 
