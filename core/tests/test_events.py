@@ -80,18 +80,20 @@ def test_bronze_and_silver_write_their_events_to_the_lake_not_the_hot_tier(tmp_p
 
     lake = Lake(settings)
     keys = lake.list_keys("runs/")
-    assert [k.split("/", 2)[2].rsplit("-", 1)[1] for k in keys] == [
-        "started.json",
-        "succeeded.json",
-        "started.json",
-        "failed.json",
-    ]
     events = [event_from_json(lake.read_text(key)) for key in keys]
     assert [sort_key_of(key) for key in keys] == [event["sk"] for event in events]
+    # Two events of one stage in the same millisecond list by name: compare per stage, unordered.
+    by = {(e["stage"], e["event"]): e for e in events}
+    assert len(events) == 4 and set(by) == {
+        ("bronze", "started"),
+        ("bronze", "succeeded"),
+        ("silver", "started"),
+        ("silver", "failed"),
+    }
     assert {e["pk"] for e in events} == {RUNS_PK}
-    assert events[1]["counts"] == {"rows_loaded": 31}
-    assert isinstance(events[1]["duration_s"], Decimal)
-    assert events[3]["error"] == "tests failed at http://user:***@lake.example/x"
+    assert by["bronze", "succeeded"]["counts"] == {"rows_loaded": 31}
+    assert isinstance(by["bronze", "succeeded"]["duration_s"], Decimal)
+    assert by["silver", "failed"]["error"] == "tests failed at http://user:***@lake.example/x"
     assert not (tmp_path / "hot.sqlite3").exists()
 
 
