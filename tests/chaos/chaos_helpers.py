@@ -208,11 +208,12 @@ def silver_rows(deployment: Deployment) -> list[tuple[str, str, str]]:
     settings = direct(deployment)
     lake = Lake(settings)
     published = json.loads(lake.read_text("silver/published.json"))
-    uri = lake.uri(published["tables"]["fct_rates"])
+    files = [lake.uri(key) for key in published["tables"]["fct_rates"]]  # one per year
     with connect(settings) as con:
         rows = con.execute(
-            "select rate_date::varchar, currency, rate::varchar from read_parquet(?) order by 1, 2",
-            [uri],
+            "select rate_date::varchar, currency, rate::varchar "
+            "from read_parquet(?, hive_partitioning = false) order by 1, 2",
+            [files],
         ).fetchall()
     return [tuple(r) for r in rows]
 
