@@ -56,13 +56,14 @@ def test_cross_rates_and_weekends_from_the_hot_tier(deployment):
         "quote": "JPY",
         "date": "2024-03-15",
         "rate_date": "2024-03-15",
+        "days_carried": 0,
         "rate": answer["rate"],
     }
     assert Decimal(answer["rate"]) == expected
 
     saturday = deployment.rate("USD", "JPY", "2024-03-16")
     assert saturday["date"] == "2024-03-16"
-    assert saturday["rate_date"] == "2024-03-15"
+    assert saturday["rate_date"] == "2024-03-15" and saturday["days_carried"] == 1
     assert saturday["rate"] == answer["rate"]
 
     assert deployment.rate("EUR", "USD", "2024-03-17")["rate"] == friday["USD"]
