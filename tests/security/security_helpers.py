@@ -39,8 +39,15 @@ class EnforcingAws:
             aws_secret_access_key=key["AWS_SECRET_ACCESS_KEY"],
         )
 
-    def calls(self, user: str) -> list[dict]:
-        lines = self.calls_log.read_text(encoding="utf-8").splitlines()
+    def _lines(self) -> list[str]:
+        return self.calls_log.read_text(encoding="utf-8").splitlines()
+
+    def mark(self) -> int:
+        """Where the log ends now: `calls(user, since=mark)` is what happened after it."""
+        return len(self._lines())
+
+    def calls(self, user: str, since: int = 0, until: int | None = None) -> list[dict]:
+        lines = self._lines()[since:until]
         return [c for c in map(json.loads, lines) if c["user"] == user]
 
 

@@ -17,8 +17,20 @@ from security_helpers import ACCOUNT, BUCKET, LAKE_URL, REGION, TABLE_PREFIX, ru
 RUN_ID = "iam-test-run"
 
 
+class PipelineRun(dict[str, subprocess.CompletedProcess]):
+    """Each command's result, by name, and the server's calls made while they ran: the session's
+    server also logs other tests' calls (the refused ones below, made with the same users)."""
+
+    def __init__(self, aws, since: int):
+        super().__init__()
+        self.aws, self.since, self.until = aws, since, None
+
+    def calls(self, user: str) -> list[dict]:
+        return self.aws.calls(user, self.since, self.until)
+
+
 @pytest.fixture(scope="module")
-def pipeline(enforcing_aws, stage_env) -> dict[str, subprocess.CompletedProcess]:
+def pipeline(enforcing_aws, stage_env) -> PipelineRun:
     """bronze → silver → gold once, then the readers, each with the keys of its own IAM user."""
     commands = [
         ("bronze", "bronze", ("makerates-bronze", "backfill", "2024-03-01", "2024-03-15")),
@@ -28,11 +40,12 @@ def pipeline(enforcing_aws, stage_env) -> dict[str, subprocess.CompletedProcess]
         ("currencies", "reader", ("makerates", "currencies", "--json")),
         ("runs", "reader", ("makerates", "runs")),
     ]
-    done = {}
+    done = PipelineRun(enforcing_aws, enforcing_aws.mark())
     for name, user, command in commands:
         done[name] = run_stage(stage_env(user, RUN_ID=RUN_ID), *command)
         if done[name].returncode != 0:
             break
+    done.until = enforcing_aws.mark()
     return done
 
 
@@ -44,7 +57,7 @@ def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
         # a failed run-event write or copy is only a warning: it must not happen either
         assert "could not record" not in done.stderr, done.stderr
         assert "could not copy" not in done.stderr, done.stderr
-        calls = enforcing_aws.calls(stage)
+        calls = pipeline.calls(stage)
         assert calls, f"{stage} made no authorized call: the test would prove nothing"
         denied = [c for c in calls if not c["allowed"]]
         assert denied == [], f"{stage} was refused: {denied}"
@@ -68,7 +81,7 @@ def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
 def test_bronze_and_silver_make_no_dynamodb_call(enforcing_aws, pipeline):
     assert all(done.returncode == 0 for done in pipeline.values())
     for stage in ("bronze", "silver"):
-        calls = enforcing_aws.calls(stage)
+        calls = pipeline.calls(stage)
         assert calls, f"{stage} made no call: the check would prove nothing"
         assert [c for c in calls if c["action"].startswith("dynamodb:")] == [], stage
         events = {
@@ -158,7 +171,7 @@ def test_stages_list_only_their_own_prefixes(enforcing_aws, pipeline):
         "gold": ("lake/runs/", "lake/silver/"),
     }
     for stage, prefixes in readable.items():
-        listed = {c["prefix"] for c in enforcing_aws.calls(stage) if c["action"] == "s3:ListBucket"}
+        listed = {c["prefix"] for c in pipeline.calls(stage) if c["action"] == "s3:ListBucket"}
         assert listed - {None}, f"{stage} listed nothing: the check would prove nothing"
         assert all(p.startswith(prefixes) for p in listed - {None}), listed
 
