@@ -85,9 +85,6 @@ STATE_KEY = f"{STATE}@v2"
 # data: they run in CI (tests/test_dbt_unit_tests.py), not on every production build, as
 # dbt recommends. Data tests, singular tests and freshness gate every run.
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
-# The seeds' own tests check files of the dbt project, which model_hash covers: a build on a
-# publication of the same code (whose first, full build ran them) leaves them out.
-SEED_TESTS = ["--exclude", "path:seeds,resource_type:test"]
 # The models with `--empty` (zero-row inputs, so the unit tests can read their parents'
 # columns), then every test: the unit tests are what this is for.
 UNIT_TESTS = ["build", "--empty"]
@@ -418,19 +415,17 @@ def check_freshness(settings: Settings, work: Path, manifest: Any, tables: list[
 
 
 def build(
-    settings: Settings, lake: Lake, tables: list[str], inputs: dict[str, str], full: bool
+    settings: Settings, lake: Lake, tables: list[str], inputs: dict[str, str]
 ) -> tuple[DbtOutcome, dict[str, str]]:
-    """Parse once, check freshness, `dbt build` (`full`: with the seeds' tests); keep the
-    artifacts. Returns the build's outcome and samples of the rows of failed or warning
-    tests."""
+    """Parse once, check freshness, `dbt build`; keep the artifacts. Returns the build's
+    outcome and samples of the rows of failed or warning tests."""
     with work_dir(settings) as work:
         parsed = invoke_dbt(["parse"], settings, work)
         if not parsed.success:
             raise SilverTestsFailed(failure_line(parsed))
         try:
             check_freshness(settings, work, parsed.result, tables)
-            command = BUILD if full else [*BUILD, *SEED_TESTS]
-            outcome = invoke_dbt(command, settings, work, manifest=parsed.result, inputs=inputs)
+            outcome = invoke_dbt(BUILD, settings, work, manifest=parsed.result, inputs=inputs)
             flagged = any(r["status"] in ("fail", "warn") for r in outcome.results)
             samples = failing_rows(settings, work, parsed.result, outcome) if flagged else {}
         finally:
@@ -612,7 +607,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             Path(lake.uri(run_key(settings.run_id))).mkdir(parents=True, exist_ok=True)
         inputs = model_inputs(bronze, new_loads, previous and lake.uri(previous))
         inputs["MAKERATES_BUILD"] = build_plan(lake, years, carried)
-        outcome, samples = build(settings, lake, bronze.tables, inputs, full=previous is None)
+        outcome, samples = build(settings, lake, bronze.tables, inputs)
         stage.counts.update(
             tests_passed=tests_passed(outcome),
             bronze_loads=len(bronze.loads),
