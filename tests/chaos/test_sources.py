@@ -115,7 +115,10 @@ def test_connect_timeout(lake, sources, reference, chaos_report, blackhole):
     seconds = time.monotonic() - started
     line = check_failed_run(lake, before, run, chaos_report, "bronze", 3)
     chaos_report.see(f"gave up after {seconds:.0f}s")
-    assert "timed out" in line.lower() or "timeout" in line.lower(), line
+    assert "no source answered (ecb, frankfurter)" in line, line
+    causes = [x for x in run.failure.stderr.splitlines() if " failed:" in x]
+    assert [x.split(" failed:")[0].split()[-1] for x in causes] == ["ecb", "frankfurter"], causes
+    assert all("timed out" in x.lower() for x in causes), causes
     assert seconds < 60
     sources.clear()
     rerun_converges(lake, reference, chaos_report)
