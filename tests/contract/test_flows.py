@@ -467,7 +467,12 @@ def test_every_env_name_is_read_by_a_stage_and_no_default_is_restated(pipeline):
     defaults = settings_defaults()
     for task in container_tasks(pipeline):
         env = env_of(pipeline, task)
-        assert {"RUN_ID", "LAKE_URL", "HOT_STORE"} <= set(env), task["id"]
+        assert {"RUN_ID", "LAKE_URL"} <= set(env), task["id"]
+        hot = {"HOT_STORE", "DYNAMODB_ENDPOINT_URL"}
+        if stage_of(task) == "gold":
+            assert hot <= set(env) and env["HOT_STORE"] == "dynamodb", task["id"]
+        else:
+            assert not hot & set(env), f"{task['id']} never talks to the hot tier"
         assert env["RUN_ID"] == "{{ execution.id }}"
         assert set(env) <= known, f"{task['id']}: nobody reads {sorted(set(env) - known)}"
         assert not set(env) & IMAGE_ENV, f"{task['id']}: the image sets {set(env) & IMAGE_ENV}"
