@@ -71,6 +71,19 @@ def test_history_over_unloaded_spans_names_them_and_the_command_that_loads_them(
     assert table.stdout.splitlines()[-1].endswith("; 2 spans with no rate (above)")
 
 
+def test_grouped_history_over_unloaded_spans_names_the_periods_with_no_mean(deployment, q1_2024):
+    window = ("--from", "2023-12-01", "--to", "2024-06-30", "--group", "month", "--json")
+    body = _json(deployment.run("makerates", "history", "USD", "JPY", *window))
+    assert [p["period_start"] for p in body["rates"]] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    assert [(m["from"], m["to"]) for m in body["missing"]] == [
+        ("2023-12-01", "2023-12-31"), ("2024-04-01", "2024-06-30")
+    ]  # fmt: skip
+    weeks = ("--from", "2024-03-18", "--to", "2024-04-14", "--group", "week", "--json")
+    body = _json(deployment.run("makerates", "history", "USD", "JPY", *weeks))
+    assert [p["period_start"] for p in body["rates"]] == ["2024-03-18", "2024-03-25"]
+    assert [(m["from"], m["to"]) for m in body["missing"]] == [("2024-04-01", "2024-04-14")]
+
+
 def test_history_errors(deployment, q1_2024):
     def error(*args: str) -> str:
         done = deployment.run("makerates", "history", *args)

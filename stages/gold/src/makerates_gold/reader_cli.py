@@ -319,12 +319,16 @@ def _warn_missing(ask: series.Ask, missing: list[tuple[date, date]]) -> list[dic
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> dict:
-    """The rows of `series.daily` (with the spans that had no rate in force) or of
-    `series.grouped`, exact, as the JSON's object; an empty answer is an error."""
+    """The rows of `series.daily` or of `series.grouped`, exact, as the JSON's object, with
+    the spans that had no rate in force (grouped: no period's mean); an empty answer is an
+    error."""
     store, table, ask, span = _range(args, settings)
     coverage = series.Coverage(*span)
     if args.group:
-        rows = series.grouped(store, table, ask, span, args.group)
+        rows = list(series.grouped(store, table, ask, span, args.group))
+        for row in rows:
+            for day in _period_days(date.fromisoformat(row.date), args.group):
+                coverage.add(day)
     else:
         rows = series.daily(store, table, ask, span, seen=coverage.add)
     column = "period_start" if args.group else "rate_date"
@@ -333,9 +337,17 @@ def _history(args: argparse.Namespace, settings: Settings) -> dict:
         raise _no_rates(ask, span)
     body = {"base": ask.base, "quote": ask.quotes[0], "from": span[0].isoformat()}
     body.update(to=span[1].isoformat(), series=ask.series[0], group=args.group or "day")
-    if not args.group:
-        body["missing"] = _warn_missing(ask, coverage.missing())
+    body["missing"] = _warn_missing(ask, coverage.missing())
     return {**body, "rates": points}
+
+
+def _period_days(start: date, group: str) -> range:
+    """The days (ordinals) of the week (Monday `start`) or month (`start` the 1st)."""
+    if group == "week":
+        end = start + timedelta(days=6)
+    else:
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return range(start.toordinal(), end.toordinal() + 1)
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> None:
