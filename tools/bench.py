@@ -591,6 +591,11 @@ def floor_rows(setup: str, r: dict[str, Any]) -> list[tuple]:
                      f"({ours['errors']} errors, {ours['client']})",
                      f"≥ {TARGETS['api_floor_ratio']}x",
                      verdict(ratio >= TARGETS["api_floor_ratio"] and not ours["errors"])))  # fmt: skip
+    for name, m in (api or {}).get("many_clients", {}).items():
+        ours, floor = m["makerates"], m["floor"]
+        rows.append((setup, f"API {name}: {ours['connections']} clients, {m['workers']} workers",
+                     f"p99 {ours['p99_ms']} ms (floor {floor['p99_ms']} ms), {ours['errors']} errors",
+                     f"p99 ≤ {m['p99_target_ms']:.0f} ms, no error", verdict(m["pass"])))  # fmt: skip
     return rows
 
 
