@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, unquote
@@ -97,6 +97,20 @@ def event_from_json(text: str) -> Item | None:
     return item if item.get("pk") == RUNS_PK and isinstance(item.get("sk"), str) else None
 
 
+_last_event_at = datetime.min.replace(tzinfo=UTC)
+
+
+def event_time() -> datetime:
+    """Now, to the millisecond, and later than this process's previous event: the keys sort
+    by time to the millisecond, so two events of one millisecond would sort by name (`failed`
+    before `started`)."""
+    global _last_event_at
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    _last_event_at = max(now, _last_event_at + timedelta(milliseconds=1))
+    return _last_event_at
+
+
 @dataclass
 class StageRun:
     """What a running stage reports; set `counts` as work is done. Events go to the hot runs
@@ -114,7 +128,7 @@ class StageRun:
         return table_name(self.settings, "runs")
 
     def record(self, event: str, error: str | None = None) -> None:
-        now = datetime.now(UTC)
+        now = event_time()
         duration = round(time.monotonic() - self.started, 3)
         item: dict[str, Any] = {
             "pk": RUNS_PK,
