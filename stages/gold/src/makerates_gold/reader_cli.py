@@ -290,22 +290,15 @@ def _no_rates(ask: series.Ask, span: tuple[date, date]) -> UserError:
     return UserError(
         f"the hot tier has no {ask.base}/{ask.quotes[0]} rate between {start} and {end} in "
         f"series {ask.series[0]}; if the sources published some, load them with "
-        f"`{_backfill(start, end)}`"
+        f"`{reads.backfill_command(start, end)}`"
     )
-
-
-def _backfill(first: date, last: date) -> str:
-    """The command that loads what could be in force from `first` to `last`: the publications
-    of those days and of the carry window before them."""
-    since = max(first - timedelta(days=reads.LOOKBACK_DAYS), reads.FIRST_DAY)
-    return f"just backfill {since} {last}"
 
 
 def _warn_missing(ask: series.Ask, missing: list[tuple[date, date]]) -> list[dict]:
     """One `warning:` line on stderr per span with no rate in force; the spans as JSON."""
     spans = []
     for first, last in missing:
-        load, count = _backfill(first, last), (last - first).days + 1
+        load, count = reads.backfill_command(first, last), (last - first).days + 1
         print(
             f"warning: no {ask.base}/{ask.quotes[0]} rate in force from {first} to {last} "
             f"({_days(count)}): not loaded, or not published; `{load}` loads what the sources "

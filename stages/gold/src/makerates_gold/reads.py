@@ -218,13 +218,23 @@ def cross_rate(base_eur: Decimal, quote_eur: Decimal) -> Decimal:
         return quote_eur / base_eur
 
 
+def unknown(known: dict, codes: Iterable[str]) -> str | None:
+    """The first of `codes` that META/CURRENCIES' `known` does not list (EUR is always known)."""
+    return next((code for code in codes if code != PIVOT and code not in known), None)
+
+
 def require_known(known: dict, codes: Iterable[str]) -> None:
-    """A UserError for a code that META/CURRENCIES' `known` does not list (EUR aside)."""
-    for code in codes:
-        if code != PIVOT and code not in known:
-            raise UserError(
-                f"unknown currency '{code}'; `makerates currencies` lists the known ones"
-            )
+    """A UserError for a code that META/CURRENCIES' `known` does not list."""
+    code = unknown(known, codes)
+    if code:
+        raise UserError(f"unknown currency '{code}'; `makerates currencies` lists the known ones")
+
+
+def backfill_command(first: date, last: date) -> str:
+    """The command that loads what could be in force from `first` to `last`: the publications
+    of those days and of the carry window before them."""
+    since = max(first - timedelta(days=LOOKBACK_DAYS), FIRST_DAY)
+    return f"just backfill {since} {last}"
 
 
 def empty(store: HotStore, table: str) -> UserError:

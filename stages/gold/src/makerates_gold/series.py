@@ -43,12 +43,14 @@ from makerates_gold.reads import (
     FIRST_DAY,
     LOOKBACK_DAYS,
     RateAnswer,
+    backfill_command,
     check_day,
     currency_code,
     empty,
     parse_code,
     require_known,
     today,
+    unknown,
 )
 
 BLEND = "blend"  # the default series: the rates we publish (silver's fct_rates_calendar)
@@ -493,10 +495,9 @@ def catalogue(store: HotStore, table: str) -> tuple[dict, list[dict]]:
 
 
 def _check_known(currencies: dict, codes: Iterable[str]) -> None:
-    known = currencies.get("currencies", {})
-    for code in codes:
-        if code != PIVOT and code not in known:
-            raise Missing(f"currency {code!r}", KNOWN_HINT)
+    code = unknown(currencies.get("currencies", {}), codes)
+    if code:
+        raise Missing(f"currency {code!r}", KNOWN_HINT)
 
 
 def check_known(store: HotStore, table: str, ask: Ask) -> None:
@@ -618,8 +619,7 @@ def blend_sources(observed: dict[str, int], items: Iterable[dict], meta: dict) -
 
 def _no_rate(meta: dict, key: str, base: str, quote: str, asked: date) -> UserError:
     """No rate in force: what the hot tier holds and the command that would load it."""
-    since = max(asked - timedelta(days=LOOKBACK_DAYS), FIRST_DAY)
-    load = f"load it with `just backfill {since} {asked}`, or ask for another day"
+    load = f"load it with `{backfill_command(asked, asked)}`, or ask for another day"
     if key != BLEND:
         return UserError(
             f"series {key} has no {base}/{quote} rate in force on {asked}; if {key} "
