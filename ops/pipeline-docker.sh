@@ -39,7 +39,7 @@ for stage in "${STAGES[@]}"; do
 done
 
 envs=()
-for name in RUN_ID LAKE_URL S3_ENDPOINT_URL DYNAMODB_ENDPOINT_URL HOT_STORE \
+for name in RUN_ID LAKE_URL S3_ENDPOINT_URL \
   AWS_REQUEST_CHECKSUM_CALCULATION AWS_RESPONSE_CHECKSUM_VALIDATION \
   AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
   envs+=(-e "$name")
@@ -56,7 +56,10 @@ stage() {
   echo "==> $name $* (run $RUN_ID)"
   (
     export AWS_ACCESS_KEY_ID="${!key}" AWS_SECRET_ACCESS_KEY="${!secret}"
-    engine_run --rm --network "${PIPELINE_NETWORK:-makerates-network}" "${envs[@]}" \
+    # Only gold's image talks to the hot tier (bronze and silver write their events to the lake).
+    local hot=()
+    [ "$name" != gold ] || hot=(-e DYNAMODB_ENDPOINT_URL -e HOT_STORE)
+    engine_run --rm --network "${PIPELINE_NETWORK:-makerates-network}" "${envs[@]}" "${hot[@]}" \
       "$(image_ref "$name")" "$@"
   )
 }

@@ -37,6 +37,9 @@ STAGE_SECONDS = 300  # the deadline of one stage container
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|ACCESS_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 
 
+HOT_TIER = ("HOT_STORE", "DYNAMODB_ENDPOINT_URL")
+
+
 def image(stage: str) -> str:
     """The image ops/images.sh tagged (IMAGE_PREFIX, IMAGE_TAG as there; default :local)."""
     return f"{os.environ.get('IMAGE_PREFIX', '')}makerates-{stage}:{os.environ.get('IMAGE_TAG', 'local')}"
@@ -61,7 +64,10 @@ def run(
     stage: str, env: dict[str, str], *command: str, mount: Path | None = None, **options: str
 ) -> str:
     """Run one container of a stage image to its end on the host network; its stdout.
-    `mount`: a host folder at the same path inside; `options`: docker's (entrypoint, user, …)."""
+    `mount`: a host folder at the same path inside; `options`: docker's (entrypoint, user, …).
+    Only gold's image gets the hot tier's settings, as in the Kestra flow."""
+    if stage != "gold":
+        env = {name: value for name, value in env.items() if name not in HOT_TIER}
     container = (
         DockerContainer(image(stage))
         .with_command(list(command))
