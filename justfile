@@ -35,7 +35,7 @@ _stages +BRONZE:
     failed() {
       status=$?
       uv run --locked makerates-gold record-failure --run-id "$RUN_ID" --stage "$1" \
-        --error "makerates-$1 exited with status $status" || true
+        --status "$status" || true
       exit "$status"
     }
     uv run --locked makerates-bronze {{ BRONZE }} || failed bronze

@@ -104,8 +104,7 @@ current=bronze
 record_failure() {
   local status=$?
   if [ "$status" -ne 0 ] && [ -n "$current" ]; then
-    stage gold record-failure --run-id "$RUN_ID" --stage "$current" \
-      --error "makerates-$current exited with status $status" || true
+    stage gold record-failure --run-id "$RUN_ID" --stage "$current" --status "$status" || true
   fi
   exit "$status"
 }

@@ -270,8 +270,8 @@ def attempt(
         results[stage] = deployment.run(*command, check=False, extra_env=extra)
         if results[stage].returncode != 0:
             if stage != "gold":
-                error = f"makerates-{stage} exited with status {results[stage].returncode}"
-                record = ("record-failure", "--run-id", run_id, "--stage", stage, "--error", error)
+                status = ("--status", str(results[stage].returncode))
+                record = ("record-failure", "--run-id", run_id, "--stage", stage, *status)
                 deployment.run("makerates-gold", *record, check=False, extra_env=extra)
             break
     return Attempt(run_id, results)

@@ -50,7 +50,13 @@ def parser() -> argparse.ArgumentParser:
     )
     failure.add_argument("--run-id", required=True)
     failure.add_argument("--stage", required=True)
-    failure.add_argument("--error", required=True)
+    why = failure.add_mutually_exclusive_group(required=True)
+    why.add_argument("--error", help="why the run failed (Kestra's errors branch: its error log)")
+    why.add_argument(
+        "--status",
+        type=int,
+        help="the failed stage's exit status (the error says `makerates-STAGE exited with status N`)",
+    )
     return top
 
 
@@ -67,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         if copy_or_warn(settings, store).failed(args.run_id, args.stage):
             return 0  # the stage's own event says why, in its own words
         settings = dataclasses.replace(settings, run_id=args.run_id)
-        error = " ".join(args.error.split()) or "the pipeline failed"
+        if args.error is None:
+            error = f"makerates-{args.stage} exited with status {args.status}"
+        else:
+            error = " ".join(args.error.split()) or "the pipeline failed"
         StageRun(settings=settings, stage=args.stage, store=store).record("failed", error=error)
         return 0
     with stage_run(settings, "gold", store) as run:
