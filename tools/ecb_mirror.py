@@ -44,11 +44,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from email.utils import format_datetime
 from functools import cached_property, lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from loopback_http import LoopbackServer
 from makerates_core import providers
 from makerates_core.settings import KNOWN_SOURCES
 
@@ -163,8 +164,7 @@ class EcbMirror:
         self.dropped_ecb_days: set[str] = set()
         self.rewrites: dict[str, list[tuple[bytes, bytes]]] = {}  # by official provider
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
+        self._server = LoopbackServer((host, port), self._handler())
         self._thread: threading.Thread | None = None
 
     @property

@@ -41,8 +41,10 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from loopback_http import LoopbackServer
 
 ACTIONS = (
     "status",
@@ -131,8 +133,7 @@ class FaultProxy:
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
+        self._server = LoopbackServer((host, port), self._handler())
         self._thread: threading.Thread | None = None
 
     @property
