@@ -6,9 +6,10 @@
 #      (ops/smoke-base.sh: debootstrap, its rootfs kept in MAKERATES_CACHE_DIR)
 #   3. the shared base once, then the three stage images (ops/images.sh), and their sizes against
 #      the targets, contents, user and labels (ops/images-size.sh)
-#   4. with podman, its Docker-compatible API on a socket of this run (up within 30 s, stopped
+#   4. ops/images-chain.sh: the containers chained by ops/pipeline-docker.sh (`just pipeline-docker`)
+#   5. with podman, its Docker-compatible API on a socket of this run (up within 30 s, stopped
 #      at the end)
-#   5. tests/integration/test_images_run.py: the stage containers through testcontainers
+#   6. tests/integration/test_images_run.py: the stage containers through testcontainers
 # and prints each step's start and the job's wall time. For a cold run, first empty podman's
 # storage and build cache, MAKERATES_PODMAN_DIR (default /var/tmp/makerates-podman; podman keeps
 # its overlay mounted, so `podman system reset --force` with that configuration, then delete the
@@ -40,6 +41,8 @@ grep '^==> makerates' "$build_log"
 echo "    (build log: $build_log)"
 step "sizes against the targets"
 bash ops/images-size.sh
+step "the stage containers chained by ops/pipeline-docker.sh (ops/images-chain.sh)"
+bash ops/images-chain.sh
 
 if [ "$ENGINE" = podman ]; then
   socket_dir="$(mktemp -d /tmp/makerates-podman-api.XXXXXX)"

@@ -13,7 +13,6 @@ REQUIRED = {
     "image",
     "pipeline-docker",
     "images-size",
-    "images-smoke",
     "images-test",
     "up",
     "down",
