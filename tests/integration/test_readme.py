@@ -49,7 +49,10 @@ RUNS = {
     "api": "here",
     "audit": "here",
     "real-services": "here, against moto's S3 and DynamoDB APIs on MinIO's and DynamoDB Local's ports",
-    "needs-engine": "not here: needs a container engine and Kestra (CI's images-smoke job)",
+    "needs-engine": (
+        "nowhere automatically: it needs a container engine, the compose stack and Kestra; CI's "
+        "images job (`just images-test`) builds, sizes and chains the images, not this block"
+    ),
     "chaos": "CI, as part of `just test` (tests/chaos)",
 }
 INDEX_SETTINGS = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL")
