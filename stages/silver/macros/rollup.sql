@@ -4,9 +4,11 @@
     rate = sum / count as ONE exact division (divide_exact, 18 places, truncated), never
     avg(), which DuckDB computes in DOUBLE. observations = how many publications,
     last_rate_date = the newest of them. Only the periods starting in a year `group`
-    rebuilds (macros/partitioned.sql): a week starting in December reads January too. -#}
+    rebuilds (macros/partitioned.sql). A month lies within its year, so the monthly reads just
+    those years; a week starting in December holds January's days, so the weekly reads the
+    next years too (neighbour_years). -#}
 {% macro rollup(period, group) %}
-{%- set years = neighbour_years(group, 1) -%}
+{%- set years = neighbour_years(group, 1) if period == 'week' else build_years(group) -%}
 {%- set in_period = in_build("date_trunc('" ~ period ~ "', rate_date)", group) -%}
 
 with publications as (

@@ -4,6 +4,7 @@ and its publication equals a full rebuild row for row."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,13 @@ def written(lake: Path, run_id: str, mart: str) -> list[str]:
     """The year folders a run wrote for a partitioned mart."""
     folder = lake / "silver" / "runs" / run_id / mart
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def compiled(model: str) -> str:
+    """The SQL dbt compiled for `model` in the last run (the work folder's target/)."""
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    (path,) = cache.glob(f"makerates/silver/*/target/compiled/**/{model}.sql")
+    return path.read_text()
 
 
 def years_of(document: dict, mart: str) -> dict[str, str]:
@@ -67,6 +75,12 @@ def test_a_backfill_then_a_daily_run_rebuild_only_their_years_and_equal_a_full_r
     for mart in ("fct_rates_calendar", "fct_provider_calendar"):
         assert written(silver_env, run_id, mart) == ["year=2022", "year=2023"], mart
         assert years_of(second, mart)["year=2024"] == first["run_id"]
+    # the weekly means read 2023's carried files too (the week of Dec 26 ends on Jan 1); the
+    # monthly, whose months lie within their year, only the year they rebuild
+    for source in ("fct_rates", "fct_observations"):
+        carried_2023 = f"{first['run_id']}/{source}/year=2023/"
+        assert carried_2023 in compiled("fct_rates_weekly"), source
+        assert carried_2023 not in compiled("fct_rates_monthly"), source
 
     # the daily run: one new day, one year
     bronze.load(bronze.rows("2024-03-15", "2024-03-15", NOW - timedelta(hours=1)))

@@ -21,7 +21,8 @@ from makerates_core.settings import Settings
 
 from makerates_silver.runner import (
     PUBLISHED_KEY,
-    _summary,
+    SCRATCH_DUCKDB,
+    error_summary,
     invoke_dbt,
     parquet,
     read_published,
@@ -60,7 +61,7 @@ def generate(settings: Settings, work: Path, out: Path, with_catalog: bool) -> N
         if not outcome.success:
             raise UserError(
                 f"dbt {' '.join(command[:2])} failed: "
-                + _summary(str(outcome.exception or ""), "see the dbt log (logs/dbt.log)")
+                + error_summary(str(outcome.exception or ""), "see the dbt log (logs/dbt.log)")
             )
 
 
@@ -79,6 +80,6 @@ def docs(settings: Settings, out: Path) -> Path:
         )
     with work_dir(settings) as work:
         if tables:
-            register_views(settings, work / "silver.duckdb", lake, tables)
+            register_views(settings, work / SCRATCH_DUCKDB, lake, tables)
         generate(settings, work, out, with_catalog=bool(tables))
     return out / "static_index.html"

@@ -48,6 +48,8 @@ from makerates_silver.project import project_dir
 log = logging.getLogger("makerates")
 
 PUBLISHED_KEY = "silver/published.json"
+# The run's scratch DuckDB in the work folder (work_dir): dbt builds in it, `docs` fills it.
+SCRATCH_DUCKDB = "silver.duckdb"
 WORK_DIR_ENV = "MAKERATES_SILVER_WORK_DIR"
 ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
@@ -108,7 +110,7 @@ def profile_env(settings: Settings, work_dir: Path) -> dict[str, str]:
         "RUN_ID": settings.run_id,
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MAKERATES_DUCKDB_PATH": str(work_dir / "silver.duckdb"),
+        "MAKERATES_DUCKDB_PATH": str(work_dir / SCRATCH_DUCKDB),
         "MAKERATES_DUCKDB_EXTENSION_DIR": extension_directory(),
         "MAKERATES_S3_KEY_ID": secret.get("KEY_ID", ""),
         "MAKERATES_S3_SECRET": secret.get("SECRET", ""),
@@ -147,7 +149,7 @@ def work_dir(settings: Settings) -> Iterator[Path]:
                 f"another silver run is using {path}; wait for it to finish, or give this "
                 f"run its own folder with {WORK_DIR_ENV}"
             ) from None
-        for scratch in path.glob("silver.duckdb*"):
+        for scratch in path.glob(f"{SCRATCH_DUCKDB}*"):
             scratch.unlink()
         yield path
 
@@ -220,9 +222,11 @@ def stale_sources(outcome: DbtOutcome) -> tuple[list[str], list[str]]:
             )
             (errors if status == "error" else warnings).append(phrase)
         elif status == "runtime error":
-            errors.append(f"{table}: {_summary(result.get('error'), 'freshness query failed')}")
+            errors.append(
+                f"{table}: {error_summary(result.get('error'), 'freshness query failed')}"
+            )
     if not outcome.success and not errors:
-        errors.append(_summary(str(outcome.exception or ""), "dbt source freshness failed"))
+        errors.append(error_summary(str(outcome.exception or ""), "dbt source freshness failed"))
     return errors, warnings
 
 
@@ -263,7 +267,7 @@ def _name(result: dict[str, Any]) -> str:
     return parts[2] if parts[0] == "test" and len(parts) > 2 else parts[-1]
 
 
-def _summary(message: str | None, fallback: str) -> str:
+def error_summary(message: str | None, fallback: str) -> str:
     """The first line of a dbt error, plus the database's own error line when there is one."""
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
     if not lines:
@@ -295,7 +299,9 @@ def failure_line(outcome: DbtOutcome, samples: dict[str, str] | None = None) -> 
                     else f"{_name(result)} ({count})"
                 )
         else:
-            models.append(f"{_name(result)}: {_summary(result.get('message'), result['status'])}")
+            models.append(
+                f"{_name(result)}: {error_summary(result.get('message'), result['status'])}"
+            )
     parts = []
     if tests:
         parts.append("silver tests failed: " + ", ".join(tests))
@@ -554,6 +560,79 @@ def model_inputs(bronze: Inventory, loads: list[str], previous: str | None) -> d
     return inputs
 
 
+@dataclass
+class Plan:
+    """What a build reads and rebuilds: `loads`, the bronze loads the models read; `previous`,
+    the state key it builds on (None: a full build, every load and every year); `years`, per
+    group the years it rebuilds (empty on a full build); `carried`, per partitioned mart the
+    previous publication's files it publishes again by reference."""
+
+    loads: list[str]
+    previous: str | None
+    years: dict[str, list[int]]
+    carried: dict[str, list[str]]
+
+
+def plan(
+    settings: Settings,
+    bronze: Inventory,
+    published: dict[str, Any] | None,
+    new_loads: list[str],
+    code: str,
+    *,
+    full_refresh: bool,
+) -> Plan:
+    """Build on the previous publication when it can be built on (previous_state): read only
+    the new loads, and rebuild only the years their rate dates reach; else rebuild everything
+    from every completed load."""
+    previous = None if full_refresh else previous_state(published, code)
+    if previous is None:
+        log.info(
+            "building silver run %s from all %d completed bronze loads (%s), every year",
+            settings.run_id,
+            len(bronze.loads),
+            ", ".join(bronze.tables),
+        )
+        return Plan(bronze.loads, None, {}, {mart: [] for mart in PARTITIONED})
+    assert published is not None  # previous_state found a state in it
+    files = [path for table in RATE_TABLES for path in bronze.files_of(table, new_loads)]
+    today = datetime.now(UTC).date()
+    years = rebuilt_years(changed_dates(settings, files), carry_forward_days(project_dir()), today)
+    log.info(
+        "building silver run %s: %d new bronze loads on top of run %s; rebuilding %s",
+        settings.run_id,
+        len(new_loads),
+        published.get("run_id"),
+        ", ".join(f"{group} {'/'.join(map(str, ys))}" for group, ys in years.items()),
+    )
+    return Plan(new_loads, previous, years, carried_keys(published, years))
+
+
+def publication_tables(
+    lake: Lake, run_id: str, carried: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """published.json's `tables`: per mart its files' keys (written_keys for a partitioned
+    mart, the run's one file for the others)."""
+    return {mart: written_keys(lake, run_id, mart, carried[mart]) for mart in PARTITIONED} | {
+        mart: [run_key(run_id, f"{mart}.parquet")] for mart in SINGLE
+    }
+
+
+def document(
+    settings: Settings, bronze_loads: list[str], code: str, tables: dict[str, list[str]]
+) -> dict[str, Any]:
+    """published.json: what gold reads (`tables`) and what the next run builds on (`state`,
+    `bronze_loads`: the loads it holds, `model_hash`: the code that built it)."""
+    return {
+        "run_id": settings.run_id,
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "bronze_loads": bronze_loads,
+        "model_hash": code,
+        "tables": tables,
+        "state": {STATE_KEY: run_key(settings.run_id, f"{STATE}.parquet")},
+    }
+
+
 def run(settings: Settings, *, full_refresh: bool = False) -> int:
     lake = Lake(settings)
     with stage_run(settings, "silver") as stage:  # opened first: a lake failure is a failed run
@@ -578,40 +657,18 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             )
 
         code = model_hash(project_dir())
-        previous = None if full_refresh else previous_state(published, code)
-        years: dict[str, list[int]] = {}
-        carried: dict[str, list[str]] = {mart: [] for mart in PARTITIONED}
-        if previous is None:
-            new_loads = bronze.loads
-            log.info(
-                "building silver run %s from all %d completed bronze loads (%s), every year",
-                settings.run_id,
-                len(new_loads),
-                ", ".join(bronze.tables),
-            )
-        else:
-            files = [path for table in RATE_TABLES for path in bronze.files_of(table, new_loads)]
-            today = datetime.now(UTC).date()
-            years = rebuilt_years(
-                changed_dates(settings, files), carry_forward_days(project_dir()), today
-            )
-            carried = carried_keys(published, years)
-            log.info(
-                "building silver run %s: %d new bronze loads on top of run %s; rebuilding %s",
-                settings.run_id,
-                len(new_loads),
-                published.get("run_id"),
-                ", ".join(f"{group} {'/'.join(map(str, ys))}" for group, ys in years.items()),
-            )
+        planned = plan(settings, bronze, published, new_loads, code, full_refresh=full_refresh)
         if not lake.is_s3:  # DuckDB's COPY does not create folders; S3 has none to create
             Path(lake.uri(run_key(settings.run_id))).mkdir(parents=True, exist_ok=True)
-        inputs = model_inputs(bronze, new_loads, previous and lake.uri(previous))
-        inputs["MAKERATES_BUILD"] = build_plan(lake, years, carried)
+        inputs = model_inputs(
+            bronze, planned.loads, planned.previous and lake.uri(planned.previous)
+        )
+        inputs["MAKERATES_BUILD"] = build_plan(lake, planned.years, planned.carried)
         outcome, samples = build(settings, lake, bronze.tables, inputs)
         stage.counts.update(
             tests_passed=tests_passed(outcome),
             bronze_loads=len(bronze.loads),
-            bronze_loads_read=len(new_loads),
+            bronze_loads_read=len(planned.loads),
         )
         if not outcome.success:
             stage.counts["tests_failed"] = sum(
@@ -621,9 +678,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
                 raise UpstreamError(failure_line(outcome, samples))
             raise SilverTestsFailed(failure_line(outcome, samples))
 
-        tables = {
-            mart: written_keys(lake, settings.run_id, mart, carried[mart]) for mart in PARTITIONED
-        } | {mart: [run_key(settings.run_id, f"{mart}.parquet")] for mart in SINGLE}
+        tables = publication_tables(lake, settings.run_id, planned.carried)
         uris = {mart: [lake.uri(key) for key in keys] for mart, keys in tables.items()}
         counts = published_counts(settings, uris[TABLE], uris[QUARANTINE])
         if counts["rows_published"] == 0:
@@ -631,23 +686,15 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
                 f"bronze under {lake.uri('bronze')} holds no rates from completed loads; "
                 "run bronze first; gold left unchanged"
             )
-        document = {
-            "run_id": settings.run_id,
-            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "bronze_loads": bronze.loads,
-            "model_hash": code,
-            "tables": tables,
-            "state": {STATE_KEY: run_key(settings.run_id, f"{STATE}.parquet")},
-        }
-        publish(lake, document, version)
+        publish(lake, document(settings, bronze.loads, code, tables), version)
         if counts["rows_quarantined"]:
             warn_quarantine(settings, uris[QUARANTINE], counts["rows_quarantined"])
         stage.counts.update(counts)
         stage.outputs.update(
             skipped=False,
-            full_refresh=previous is None,
-            rebuilt_years=years or "all",
-            table=lake.uri(run_key(settings.run_id, TABLE)),
+            full_refresh=planned.previous is None,
+            rebuilt_years=planned.years or "all",
+            published_json=lake.uri(PUBLISHED_KEY),
             missing_sources=missing(bronze.tables),
         )
         log.info(
