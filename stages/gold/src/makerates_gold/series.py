@@ -553,6 +553,47 @@ def _no_series(key: str) -> Missing:
     return Missing(f"rates of series {key}", "; run `just pipeline` to load some")
 
 
+def _in_force(
+    store: HotStore, table: str, key: str, day: date | None
+) -> tuple[dict | None, int, dict | None]:
+    """The DAY# month item holding `day` (None: the series' newest day), that day's ordinal,
+    and for a day META/CURRENCIES, read with it: 1 request either way."""
+    if day is None:
+        newest = _newest(store, table, key)
+        if newest is None:
+            raise empty(store, table) if key == BLEND else _no_series(key)
+        item, asked = newest
+        return item, asked, None
+    check_day(day)
+    items = store.batch_get(table, [(DAY + key, month_of(day)), (META_PK, CURRENCIES_SK)])
+    item = next((i for i in items if i["pk"] != META_PK), None)
+    meta = next((i for i in items if i["pk"] == META_PK), None)
+    return item, day.toordinal(), meta
+
+
+def _second_batch(
+    store: HotStore,
+    table: str,
+    key: str,
+    observed: dict[str, int],
+    complete: bool,
+    meta: dict | None,
+) -> tuple[dict, list[dict]]:
+    """META/CURRENCIES when the first request lacked it, and for a complete blend answer the
+    RATES items of the days its rates were observed (their `src`): at most 1 BatchGetItem."""
+    keys = []
+    if key == BLEND and complete:
+        keys = [(RATES_PK, iso(d)) for d in sorted(set(observed.values()))]
+    if meta is None:
+        keys.append((META_PK, CURRENCIES_SK))
+    fetched = store.batch_get(table, keys) if keys else []
+    if meta is None:
+        meta = next((i for i in fetched if i["pk"] == META_PK), None)
+    if meta is None:
+        raise empty(store, table)
+    return meta, fetched
+
+
 def point(
     store: HotStore, table: str, base: str, quote: str, day: date | None, key: str = BLEND
 ) -> RateAnswer:
@@ -562,28 +603,11 @@ def point(
     in the next batch. For the blend that batch also holds the RATES items of the days the two
     rates were published: their `src` names the providers. So 1 or 2 requests."""
     base, quote = parse_code(base), parse_code(quote)
-    if day is None:
-        newest = _newest(store, table, key)
-        if newest is None:
-            raise empty(store, table) if key == BLEND else _no_series(key)
-        item, asked = newest
-        meta = None
-    else:
-        check_day(day)
-        asked = day.toordinal()
-        items = store.batch_get(table, [(DAY + key, month_of(day)), (META_PK, CURRENCIES_SK)])
-        item = next((i for i in items if i["pk"] != META_PK), None)
-        meta = next((i for i in items if i["pk"] == META_PK), None)
+    item, asked, meta = _in_force(store, table, key, day)
     held = _day_of(item, asked, frozenset((base, quote)))
     found = _held(held, base), _held(held, quote)
     observed = {c: h[1] for c, h in zip((base, quote), found, strict=True) if h and c != PIVOT}
-    keys = [(RATES_PK, iso(d)) for d in sorted(set(observed.values()))]
-    keys = keys if key == BLEND and None not in found else []
-    keys += [(META_PK, CURRENCIES_SK)] if meta is None else []
-    fetched = store.batch_get(table, keys) if keys else []
-    meta = meta or next((i for i in fetched if i["pk"] == META_PK), None)
-    if meta is None:
-        raise empty(store, table)
+    meta, fetched = _second_batch(store, table, key, observed, None not in found, meta)
     require_known(meta["currencies"], (base, quote))
     if None in found:
         raise _no_rate(meta, key, base, quote, date.fromordinal(asked))
