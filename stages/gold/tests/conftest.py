@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import Callable
@@ -20,20 +21,16 @@ from makerates_core.duck import connect
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.lake import Lake, s3_client
 from makerates_core.settings import Settings
+from makerates_silver.runner import PARTITIONED as SILVER_PARTITIONED
 from services import DUMMY_CREDENTIALS
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[3]
 ISO_SEED = REPO / "stages" / "silver" / "seeds" / "iso_4217_currencies.csv"
 REGISTRY = REPO / "core" / "src" / "makerates_core" / "providers.csv"
-# The v2 marts as silver writes them, one file per year (makerates_silver.runner.PARTITIONED),
-# by column; fct_rates stays one file here (tests remove it to break a publication), the
-# pipeline's integration tests read it partitioned.
-PARTITIONED = {
-    "fct_provider_calendar": "calendar_date",
-    "fct_rates_weekly": "period_start",
-    "fct_rates_monthly": "period_start",
-}
+SILVER_MARTS = REPO / "stages" / "silver" / "models" / "marts"
+PARTITION_BY = re.compile(r"partition_by\s*=\s*'(\w+)'")
+
 History = dict[str, dict[str, str]]
 
 
@@ -166,7 +163,7 @@ class Deployment:
         """A mart of the run as silver writes it, its keys: one Parquet file per year for the
         partitioned ones (silver's macros/partitioned.sql), a zero-row file when none has a
         row; one file for the others."""
-        column = PARTITIONED.get(name)
+        column = partition_column(name)
         if column is None:
             return [self.write_table(f"silver/runs/{run_id}/{name}.parquet", sql)]
         with connect(self.settings) as con:
@@ -204,6 +201,17 @@ class Deployment:
             text=True,
             timeout=120,
         )
+
+
+def partition_column(mart: str) -> str | None:
+    """The date column silver writes `mart` one file per year by (the marts of
+    makerates_silver.runner.PARTITIONED, by their model's `partition_by`, the config
+    macros/partitioned.sql reads), or None for a one-file mart."""
+    if mart not in SILVER_PARTITIONED:
+        return None
+    found = PARTITION_BY.search((SILVER_MARTS / f"{mart}.sql").read_text(encoding="utf-8"))
+    assert found, f"silver's {mart} model names no partition_by"
+    return found.group(1)
 
 
 CARRY_DAYS = 14  # silver's carry_forward_days

@@ -127,7 +127,11 @@ def test_no_published_silver_is_one_clear_error(deployment):
 
 def test_a_published_table_that_cannot_be_read_is_one_clear_error(deployment, ecb):
     deployment.publish("silver-gone", ecb("2024-03-01", "2024-03-08"))
-    (deployment.lake_dir / "silver/runs/silver-gone/fct_rates.parquet").unlink()
+    published = json.loads((deployment.lake_dir / "silver/published.json").read_text())
+    keys = published["tables"]["fct_rates"]
+    assert keys == ["silver/runs/silver-gone/fct_rates/year=2024/data_0.parquet"]
+    for key in keys:
+        (deployment.lake_dir / key).unlink()
     done = deployment.run("makerates-gold", "sync")
     assert done.returncode == 3, done.stderr
     assert "error: cannot read the published silver table" in done.stderr

@@ -187,7 +187,10 @@ def test_a_bad_row_fails_the_build_and_leaves_published_untouched(
         "run_results.json",
         "sources.json",
     ]
-    assert not (failed / "fct_rates.parquet").exists()  # the test stopped what depends on it
+    # the test stopped what depends on it: the failed run wrote no mart (no fct_rates/year=…
+    # folder, no fct_rates.empty.parquet) and no state, only dbt's artifacts
+    assert not list(failed.rglob("*.parquet"))
+    assert [p.name for p in failed.iterdir()] == ["artifacts"]
     results = json.loads((failed / "artifacts" / "run_results.json").read_text())["results"]
     assert any(r["status"] == "fail" for r in results)
 
