@@ -328,10 +328,16 @@ def _history(args: argparse.Namespace, settings: Settings) -> dict:
     points = [{column: row.date, "rate": reads.decimal_text(row.rate)} for row in rows]
     if not points:
         raise _no_rates(ask, span)
-    body = {"base": ask.base, "quote": ask.quotes[0], "from": span[0].isoformat()}
-    body.update(to=span[1].isoformat(), series=ask.series[0], group=args.group or "day")
-    body["missing"] = _warn_missing(ask, coverage.missing())
-    return {**body, "rates": points}
+    return {
+        "base": ask.base,
+        "quote": ask.quotes[0],
+        "from": span[0].isoformat(),
+        "to": span[1].isoformat(),
+        "series": ask.series[0],
+        "group": args.group or "day",
+        "missing": _warn_missing(ask, coverage.missing()),
+        "rates": points,
+    }
 
 
 def _period_days(start: date, group: str) -> range:

@@ -26,8 +26,8 @@ log = logging.getLogger("makerates")
 COPY_DAYS = 7
 
 
-def recent_prefixes(today: date, days: int = COPY_DAYS) -> list[str]:
-    return [f"{LAKE_PREFIX}/{today - timedelta(days=back)}/" for back in range(days)]
+def recent_prefixes(today: date) -> list[str]:
+    return [f"{LAKE_PREFIX}/{today - timedelta(days=back)}/" for back in range(COPY_DAYS)]
 
 
 @dataclass
