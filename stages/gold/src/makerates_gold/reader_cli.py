@@ -17,7 +17,7 @@ import csv
 import json
 import logging
 import sys
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from makerates_core.errors import UserError, one_line_errors
@@ -320,7 +320,7 @@ def _history(args: argparse.Namespace, settings: Settings) -> dict:
     if args.group:
         rows = list(series.grouped(store, table, ask, span, args.group))
         for row in rows:
-            for day in _period_days(date.fromisoformat(row.date), args.group):
+            for day in series.period_days(date.fromisoformat(row.date), args.group):
                 coverage.add(day)
     else:
         rows = series.daily(store, table, ask, span, seen=coverage.add)
@@ -338,15 +338,6 @@ def _history(args: argparse.Namespace, settings: Settings) -> dict:
         "missing": _warn_missing(ask, coverage.missing()),
         "rates": points,
     }
-
-
-def _period_days(start: date, group: str) -> range:
-    """The days (ordinals) of the week (Monday `start`) or month (`start` the 1st)."""
-    if group == "week":
-        end = start + timedelta(days=6)
-    else:
-        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return range(start.toordinal(), end.toordinal() + 1)
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> None:

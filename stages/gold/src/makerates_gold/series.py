@@ -388,6 +388,16 @@ def _period_start(day: date, group: str) -> date:
     return day - timedelta(days=day.weekday()) if group == "week" else day.replace(day=1)
 
 
+def period_days(start: date, group: str) -> range:
+    """The days (ordinals) of the period `_period_start` dates `start`: its week or month."""
+    after = (
+        start + timedelta(days=7)
+        if group == "week"
+        else (start + timedelta(days=32)).replace(day=1)
+    )
+    return range(start.toordinal(), after.toordinal())
+
+
 def _days(
     store: HotStore,
     table: str,
