@@ -138,9 +138,14 @@ class Lake:
 
     def read_text(self, key: str) -> str | None:
         """The object's text, or None when it does not exist."""
+        data = self.read_bytes(key)
+        return None if data is None else data.decode("utf-8")
+
+    def read_bytes(self, key: str) -> bytes | None:
+        """The object's bytes, or None when it does not exist."""
         if not self.is_s3:
             path = Path(self.uri(key))
-            return path.read_text(encoding="utf-8") if path.exists() else None
+            return path.read_bytes() if path.exists() else None
         return self._get_object(key)[0]
 
     def read_versioned(self, key: str) -> tuple[str | None, str | None]:
@@ -153,14 +158,15 @@ class Lake:
             except FileNotFoundError:
                 return None, None
             return data.decode("utf-8"), _digest(data)
-        return self._get_object(key)
+        data, version = self._get_object(key)
+        return None if data is None else data.decode("utf-8"), version
 
-    def _get_object(self, key: str) -> tuple[str | None, str | None]:
-        """(text, ETag) of an S3 object, (None, None) when it does not exist."""
+    def _get_object(self, key: str) -> tuple[bytes | None, str | None]:
+        """(bytes, ETag) of an S3 object, (None, None) when it does not exist."""
         bucket = self._bucket_and_prefix[0]
         try:
             answer = self._s3.get_object(Bucket=bucket, Key=self._object_key(key))
-            return answer["Body"].read().decode("utf-8"), answer["ETag"]
+            return answer["Body"].read(), answer["ETag"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None, None
@@ -223,19 +229,21 @@ class Lake:
         )
 
     def write_text(self, key: str, text: str) -> None:
+        self.write_bytes(key, text.encode("utf-8"))
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write the object whole: a folder lake renames a finished temp file over it."""
         if not self.is_s3:
             path = Path(self.uri(key))
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(tmp, path)
             return
         try:
             self._s3.put_object(
-                Bucket=self._bucket_and_prefix[0],
-                Key=self._object_key(key),
-                Body=text.encode("utf-8"),
+                Bucket=self._bucket_and_prefix[0], Key=self._object_key(key), Body=data
             )
         except (ClientError, BotoCoreError) as exc:
             raise _explain_s3(exc, self.uri(key), self.settings) from exc

@@ -16,7 +16,7 @@ def test_every_dbt_unit_test_passes(silver_env, bronze):
     settings = Settings.from_env()
     (silver_env / "silver" / "runs" / settings.run_id).mkdir(parents=True)
     with work_dir(settings) as work:
-        outcome = invoke_dbt(UNIT_TESTS, settings, work)
+        outcome = invoke_dbt(UNIT_TESTS, settings, work, write_json=True)
 
     ran = {
         r["unique_id"].rsplit(".", 1)[-1]: r["status"]

@@ -13,7 +13,8 @@ import pytest
 import requests
 from makerates_core.duck import connect
 from makerates_core.settings import Settings
-from makerates_silver import cli
+from makerates_silver import cli, parse_cache
+from makerates_silver.project import project_dir
 from makerates_silver.runner import parquet
 from moto.server import ThreadedMotoServer
 
@@ -85,6 +86,7 @@ def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
             f"{PREFIX}/silver/runs/{run_id}/artifacts/{name}"
             for name in ("manifest.json", "run_results.json", "sources.json")
         ),
+        f"{PREFIX}/{parse_cache.key(project_dir())}",  # for the next run's new work folder
     }
 
     settings = Settings.from_env()

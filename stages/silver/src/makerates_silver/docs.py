@@ -57,7 +57,7 @@ def generate(settings: Settings, work: Path, out: Path, with_catalog: bool) -> N
     if not with_catalog:
         steps = [["docs", "generate", "--static", "--empty-catalog"]]
     for command in steps:
-        outcome = invoke_dbt(command, settings, work, target=out)
+        outcome = invoke_dbt(command, settings, work, target=out, write_json=True)
         if not outcome.success:
             raise UserError(
                 f"dbt {' '.join(command[:2])} failed: "

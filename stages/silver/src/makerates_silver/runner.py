@@ -22,6 +22,7 @@ winner's publication.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -42,6 +43,7 @@ from makerates_core.events import stage_run
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
 
+from makerates_silver import parse_cache
 from makerates_silver.bronze import RATE_TABLES, Inventory, changed_dates, inventory
 from makerates_silver.project import project_dir
 
@@ -50,6 +52,7 @@ log = logging.getLogger("makerates")
 PUBLISHED_KEY = "silver/published.json"
 # The run's scratch DuckDB in the work folder (work_dir): dbt builds in it, `docs` fills it.
 SCRATCH_DUCKDB = "silver.duckdb"
+EXTENSIONS = "duckdb_extensions"  # a link in the work folder (link_extensions)
 WORK_DIR_ENV = "MAKERATES_SILVER_WORK_DIR"
 ARTIFACTS = ("manifest.json", "run_results.json", "sources.json")
 TABLE = "fct_rates"
@@ -102,7 +105,7 @@ def run_key(run_id: str, name: str = "") -> str:
     return f"silver/runs/{run_id}/{name}".rstrip("/")
 
 
-def profile_env(settings: Settings, work_dir: Path) -> dict[str, str]:
+def profile_env(settings: Settings) -> dict[str, str]:
     """The environment profiles.yml and the models read (every key set, so nothing stale)."""
     secret = s3_secret_options(settings) if settings.lake_is_s3 else {}
     return {
@@ -110,8 +113,10 @@ def profile_env(settings: Settings, work_dir: Path) -> dict[str, str]:
         "RUN_ID": settings.run_id,
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MAKERATES_DUCKDB_PATH": str(work_dir / SCRATCH_DUCKDB),
-        "MAKERATES_DUCKDB_EXTENSION_DIR": extension_directory(),
+        # Both relative to the work folder, dbt's cwd (invoke_dbt): dbt keeps a partial parse
+        # only while the profile's connection info is the same, and these paths are part of it.
+        "MAKERATES_DUCKDB_PATH": SCRATCH_DUCKDB,
+        "MAKERATES_DUCKDB_EXTENSION_DIR": EXTENSIONS,
         "MAKERATES_S3_KEY_ID": secret.get("KEY_ID", ""),
         "MAKERATES_S3_SECRET": secret.get("SECRET", ""),
         "MAKERATES_S3_SESSION_TOKEN": secret.get("SESSION_TOKEN", ""),
@@ -151,7 +156,17 @@ def work_dir(settings: Settings) -> Iterator[Path]:
             ) from None
         for scratch in path.glob(f"{SCRATCH_DUCKDB}*"):
             scratch.unlink()
+        link_extensions(path)
         yield path
+
+
+def link_extensions(work: Path) -> None:
+    """work/duckdb_extensions → this machine's DuckDB extension folder (profile_env)."""
+    link, target = work / EXTENSIONS, Path(extension_directory())
+    if link.is_symlink() and link.readlink() == target:
+        return
+    link.unlink(missing_ok=True)
+    link.symlink_to(target, target_is_directory=True)
 
 
 @dataclass
@@ -170,11 +185,16 @@ def invoke_dbt(
     target: Path | None = None,
     manifest: Any = None,
     inputs: dict[str, str] | None = None,
+    *,
+    write_json: bool = False,
 ) -> DbtOutcome:
     """Run one dbt command in-process on the packaged project, target and logs under `work`.
 
     With `manifest` (from a `parse`), dbt does not parse the project again. `inputs` are the
     run's inputs for the models (bronze files to read, the previous rates), as environment.
+    `write_json`: dbt writes manifest.json (0.4 s each time) and run_results.json, which the
+    build's artifacts need; other commands skip it, and a freshness check's sources.json is
+    written from the result in memory.
     """
     from dbt.cli.main import dbtRunner  # slow import: only when dbt is really needed
 
@@ -196,13 +216,16 @@ def invoke_dbt(
         os.environ.get("DBT_LOG_LEVEL") or "none",
         "--log-level-file",
         "debug",
+        "--write-json" if write_json else "--no-write-json",
     ]
     results_file = target / ("sources.json" if "freshness" in command else "run_results.json")
     results_file.unlink(missing_ok=True)  # the folder is kept: never read a previous run's
     started = time.monotonic()
-    with scoped_environ(profile_env(settings, work) | (inputs or {})):
+    with scoped_environ(profile_env(settings) | (inputs or {})), contextlib.chdir(work):
         outcome = dbtRunner(manifest=manifest).invoke(args)
     seconds = time.monotonic() - started
+    if "freshness" in command and not write_json and outcome.result is not None:
+        outcome.result.write(str(results_file))
     results = []
     if results_file.exists():
         results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
@@ -426,12 +449,16 @@ def build(
     """Parse once, check freshness, `dbt build`; keep the artifacts. Returns the build's
     outcome and samples of the rows of failed or warning tests."""
     with work_dir(settings) as work:
+        restored = parse_cache.restore(lake, project_dir(), work / "target")
         parsed = invoke_dbt(["parse"], settings, work)
         if not parsed.success:
             raise SilverTestsFailed(failure_line(parsed))
+        parse_cache.keep(lake, project_dir(), work / "target", restored)
         try:
             check_freshness(settings, work, parsed.result, tables)
-            outcome = invoke_dbt(BUILD, settings, work, manifest=parsed.result, inputs=inputs)
+            outcome = invoke_dbt(
+                BUILD, settings, work, manifest=parsed.result, inputs=inputs, write_json=True
+            )
             flagged = any(r["status"] in ("fail", "warn") for r in outcome.results)
             samples = failing_rows(settings, work, parsed.result, outcome) if flagged else {}
         finally:
