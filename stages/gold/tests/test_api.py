@@ -7,20 +7,23 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, localcontext
 
 import httpx
 import pytest
 import uvicorn
+from makerates_core.hotstore import SqliteHotStore
 from makerates_gold.api import create_app, display
+from makerates_gold.sync import sync
 
 
-@pytest.fixture
-def api(deployment, q1_2024) -> Iterator[httpx.Client]:
+@contextmanager
+def served(app) -> Iterator[httpx.Client]:
+    """`app` under uvicorn on a loopback port of its own, and a client of it."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(deployment.settings)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -33,6 +36,12 @@ def api(deployment, q1_2024) -> Iterator[httpx.Client]:
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@pytest.fixture
+def api(deployment, q1_2024) -> Iterator[httpx.Client]:
+    with served(create_app(deployment.settings)) as client:
+        yield client
 
 
 def exact(numerator: str, denominator: str) -> Decimal:
@@ -94,6 +103,35 @@ def test_ranges(api, q1_2024):
     open_ended = api.get("/v1/2024-03-25..", params={"from": "USD", "to": "CHF"}).json()
     assert (open_ended["start_date"], open_ended["end_date"]) == ("2024-03-25", "2024-03-28")
     assert len(open_ended["rates"]) == 4
+
+
+class ThreadNoting(SqliteHotStore):
+    """The SQLite store, noting the thread each query runs in."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.threads: list[int] = []
+
+    def query(self, *args, **kwargs):
+        self.threads.append(threading.get_ident())
+        return super().query(*args, **kwargs)
+
+
+def test_a_range_up_to_a_year_runs_in_the_event_loop_a_longer_one_in_the_threadpool(
+    make_deployment, ecb
+):
+    deployment = make_deployment("sqlite")
+    deployment.publish("silver-q1", ecb("2024-01-01", "2024-03-31"))
+    sync(deployment.settings, deployment.store())
+    store = ThreadNoting(deployment.settings.hot_store)
+    with served(create_app(deployment.settings, store=store)) as api:
+        for path in ("/v1/2023-04-01..2024-03-31", "/v1/2024-03-01..2024-03-08"):
+            assert api.get(path, params={"to": "USD"}).status_code == 200
+        short = set(store.threads)
+        assert len(short) == 1  # both in the one event-loop thread
+        store.threads.clear()
+        assert api.get("/v1/1999-01-04..2024-03-31", params={"to": "USD"}).status_code == 200
+    assert store.threads and set(store.threads).isdisjoint(short)
 
 
 def test_currencies(api):

@@ -33,7 +33,6 @@ from fastapi_offline import FastAPIOffline
 from makerates_core.errors import UpstreamError, UserError
 from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
-from starlette.concurrency import run_in_threadpool
 
 from makerates_gold import api_v2, http_cache, reads, series
 from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
@@ -253,13 +252,8 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         found = reads.rates_on(store, table, day)
         return single(request, found, params, http_cache.max_age(day))
 
-    def range_answer(request: Request, spec: str) -> Response:
+    def range_answer(request: Request, spec: str, start: date, end: date) -> Response:
         params = rate_params(request)
-        first, _, last = spec.partition("..")
-        start = _day(first)
-        end = _day(last) if last else reads.today()
-        if start > end:
-            raise NotFound(f"range {spec}: its start is after its end")
         series: dict[str, dict[str, int | float]] = {}
         sources: dict[str, str] = {}
         items = store.query(
@@ -281,7 +275,7 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
             "end_date": max(series),
             "rates": series,
         }
-        closed = last and http_cache.settled(end)
+        closed = not spec.endswith("..") and http_cache.settled(end)
         return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
 
     @app.get(
@@ -292,8 +286,13 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         openapi_extra=RATE_PARAMS,
     )
     async def historical(request: Request, spec: str) -> Response:
-        if ".." in spec:  # a range reads up to every day: in the threadpool on every store
-            return await run_in_threadpool(range_answer, request, spec)
+        if ".." in spec:
+            first, _, last = spec.partition("..")
+            start, end = _day(first), _day(last) if last else reads.today()
+            if start > end:
+                raise NotFound(f"range {spec}: its start is after its end")
+            ranged = http_cache.range_runner(store, (end - start).days)
+            return await ranged(range_answer, request, spec, start, end)
         return await point(day_answer, request, spec)
 
     app.include_router(api_v2.router(store, table))

@@ -22,6 +22,7 @@ Runner = Callable[..., Awaitable[Any]]
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
 PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
 SETTLED_DAYS = 7  # a day older than this gets PAST_MAX_AGE
+SHORT_RANGE_DAYS = 400  # a range up to this long runs as a point read does (range_runner)
 
 
 def settled(day: date) -> bool:
@@ -56,10 +57,18 @@ def runner(store: HotStore) -> Runner:
     """How a route runs a point read of `store`: in the event loop on the local SQLite store (a
     point read is one or two indexed look-ups in a local file, cheaper than the hop to the
     threadpool), in the threadpool otherwise (DynamoDB's requests are network I/O: a blocking
-    call in the loop would stall every other request). Ranges always go to the threadpool."""
+    call in the loop would stall every other request). Ranges: `range_runner`."""
     if isinstance(store, SqliteHotStore):
         return _inline
     return run_in_threadpool
+
+
+def range_runner(store: HotStore, days: int) -> Runner:
+    """How a route runs a range `days` long: as a point read (`runner`) up to SHORT_RANGE_DAYS,
+    in the threadpool beyond. A year of day items reads in ~10 ms from SQLite, and under load
+    the hop to the threadpool cost a third of the throughput (70 vs 100 req/s with 16 clients);
+    the whole history takes ~1 s, which must never hold the event loop."""
+    return runner(store) if days <= SHORT_RANGE_DAYS else run_in_threadpool
 
 
 async def _inline(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
