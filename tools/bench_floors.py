@@ -219,15 +219,17 @@ def load(url: str, seconds: int = LOAD_SECONDS, connections: int = CONNECTIONS) 
 def _python_load(url: str, seconds: int, connections: int) -> dict[str, Any]:
     host_port, _, path = url.removeprefix("http://").partition("/")
     host, port = host_port.split(":")
-    done, errors, stop = [0], [0], time.monotonic() + seconds
+    took: list[float] = []
+    errors, stop = [0], time.monotonic() + seconds
 
     def worker() -> None:
         con = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT)
         while time.monotonic() < stop:
+            start = time.perf_counter()
             con.request("GET", "/" + path)
             response = con.getresponse()
             response.read()
-            done[0] += 1
+            took.append(time.perf_counter() - start)
             errors[0] += response.status >= 400
 
     threads = [threading.Thread(target=worker) for _ in range(connections)]
@@ -235,10 +237,14 @@ def _python_load(url: str, seconds: int, connections: int) -> dict[str, Any]:
         thread.start()
     for thread in threads:
         thread.join()
+    if not took:
+        raise RuntimeError(f"API benchmark: no answer from {url} in {seconds} s")
+    took.sort()
     return {
         "client": "python threads",
         "connections": connections,
-        "req_per_s": round(done[0] / seconds, 1),
+        "req_per_s": round(len(took) / seconds, 1),
+        "p99_ms": round(took[int(len(took) * 0.99)] * 1000, 2),
         "errors": errors[0],
     }
 

@@ -384,6 +384,7 @@ class SqliteHotStore:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             self._local.con = con
+            self._local.tables = set()
         return con
 
     def describe(self) -> str:
@@ -397,11 +398,16 @@ class SqliteHotStore:
 
     @_sqlite_failures
     def ensure_table(self, table: str) -> None:
-        self._db.execute(
+        """Create `table` once per connection (a read would otherwise pay a statement more)."""
+        con = self._db
+        if table in self._local.tables:
+            return
+        con.execute(
             f"CREATE TABLE IF NOT EXISTS {self._name(table)} "
             "(pk TEXT NOT NULL, sk TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (pk, sk)) "
             "WITHOUT ROWID"
         )
+        self._local.tables.add(table)
 
     @_sqlite_failures
     def put_items(self, table: str, items: Iterable[Item]) -> int:

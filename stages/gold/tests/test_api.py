@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from makerates_core.hotstore import SqliteHotStore
+from makerates_gold import http_cache
 from makerates_gold.api import create_app, display
 from makerates_gold.sync import sync
 
@@ -91,6 +92,10 @@ def test_display_rounding_follows_frankfurter_bands():
     assert display(Decimal("1.088888")) == 1.0889
     assert display(Decimal("0.918105")) == 0.9181
     assert display(Decimal("0.0000612345")) == 0.000061
+    bounds = {"5000.5": 5000, "5000": 5000.0, "80": 80.0, "20.00051": 20.001, "20": 20.0}
+    bounds |= {"1.000051": 1.0001, "1": 1.0, "0.00010001": 0.0001, "0.0001": 0.0001}
+    for text, shown in bounds.items():  # each band is "above its bound"
+        assert display(Decimal(text)) == shown and type(display(Decimal(text))) is type(shown)
 
 
 def test_ranges(api, q1_2024):
@@ -103,6 +108,60 @@ def test_ranges(api, q1_2024):
     open_ended = api.get("/v1/2024-03-25..", params={"from": "USD", "to": "CHF"}).json()
     assert (open_ended["start_date"], open_ended["end_date"]) == ("2024-03-25", "2024-03-28")
     assert len(open_ended["rates"]) == 4
+
+
+def test_answers_kept_rendered_follow_a_republished_day(deployment, ecb):
+    """A day answer is kept under its item's content hash, a range under its years' hashes:
+    a sync that changes a rate changes both answers, and their ETags."""
+    days = ecb("2024-03-01", "2024-03-28")
+    deployment.publish("silver-1", days)
+    sync(deployment.settings, deployment.store())
+    asked = [("/v1/2024-03-15", "USD"), ("/v1/2024-03-11..2024-03-15", "USD"), ("/v1/latest", "")]
+    with served(create_app(deployment.settings)) as api:
+        before = [api.get(path, params={"to": to} if to else {}) for path, to in asked]
+        assert [a.json() for a in before] == [
+            api.get(path, params={"to": to} if to else {}).json() for path, to in asked
+        ]
+        days["2024-03-15"]["USD"] = "1.2345"
+        days["2024-03-28"]["JPY"] = "111.11"
+        deployment.publish("silver-2", days)
+        sync(deployment.settings, deployment.store())
+        after = [api.get(path, params={"to": to} if to else {}) for path, to in asked]
+    assert after[0].json()["rates"] == {"USD": 1.2345}
+    assert after[1].json()["rates"]["2024-03-15"] == {"USD": 1.2345}
+    assert after[2].json()["rates"]["JPY"] == 111.11
+    assert all(a.headers["ETag"] != b.headers["ETag"] for a, b in zip(after, before, strict=True))
+
+
+def test_rendered_answers_are_bounded_by_their_bytes():
+    kept = http_cache.Rendered(max_bytes=10)
+    renders: list[str] = []
+
+    def render(body: bytes):
+        def rendered():
+            renders.append(body.decode())
+            return body, {}
+
+        return rendered
+
+    assert kept.get("a", render(b"aaaa")) == (b"aaaa", {})
+    assert kept.get("a", render(b"other")) == (b"aaaa", {})  # kept: not rendered again
+    kept.get("b", render(b"bbbb"))
+    kept.get("a", render(b"aaaa"))  # a is now the most recently used
+    kept.get("c", render(b"cccc"))  # 12 bytes > 10: b, the least recently used, goes
+    assert kept.size == 8
+    kept.get("a", render(b"aaaa"))
+    kept.get("b", render(b"bbbb"))
+    kept.get("huge", render(b"x" * 11))  # larger than the whole bound: answered, not kept
+    kept.get("huge", render(b"x" * 11))
+    assert renders == ["aaaa", "bbbb", "cccc", "bbbb", "x" * 11, "x" * 11]
+
+    def failing():
+        raise ValueError("no answer")
+
+    with pytest.raises(ValueError):
+        kept.get("d", failing)
+    assert kept.get("d", render(b"dd")) == (b"dd", {})
 
 
 class ThreadNoting(SqliteHotStore):

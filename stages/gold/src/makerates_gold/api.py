@@ -3,7 +3,8 @@ v2 (`/v2/...`, over the series items) is `api_v2`, mounted here.
 
 GET /v1/latest, /v1/YYYY-MM-DD, /v1/START..END, /v1/START.., /v1/currencies with the
 parameters `from` (alias `base`), `to` (alias `symbols`, comma-separated) and `amount`, and
-Frankfurter's response shapes. Every answer is one request to the hot tier. An answer that
+Frankfurter's response shapes. A day is one request to the hot tier, a range two (its days and
+the years' content hashes, which key the answers kept rendered: DESIGN.md). An answer that
 holds rates not from the ECB (a backup filling an ECB day, or a currency the ECB does not
 publish) names them in the `X-Rate-Sources` header; the body stays Frankfurter's.
 
@@ -44,6 +45,9 @@ SOURCES_HEADER = "X-Rate-Sources"
 # The amounts converted (422 outside): up to a quadrillion, so that amount * rate stays within
 # the display rounding's digits; down to a ten-thousandth of a unit.
 MIN_AMOUNT, MAX_AMOUNT = Decimal("0.0001"), Decimal(10) ** 15
+# The bytes of answer bodies kept rendered (http_cache.Rendered), per process: a day ~1 KB, a
+# year of one pair ~10 KB, the whole history of every currency ~3 MB.
+ANSWER_BYTES_KEPT = 32 * 2**20
 
 
 class NotFound(Exception):
@@ -60,20 +64,29 @@ class Unprocessable(Exception):
         self.message = message
 
 
+# display's decimal places by magnitude: above each bound, its quantum (Frankfurter's Roundable)
+_INTEGER_ABOVE, _ONE = Decimal(5000), Decimal(1)
+_QUANTA = tuple(
+    (Decimal(above), Decimal(1).scaleb(-places))
+    for above, places in (("80", 2), ("20", 3), ("1", 4), ("0.0001", 5))
+)
+_SMALLEST = Decimal("0.000001")
+
+
 def display(value: Decimal) -> int | float:
     """Frankfurter's display rounding, applied once to the exact value."""
-    if value > 5000:
-        return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    places = 2 if value > 80 else 3 if value > 20 else 4 if value > 1 else 5
-    if value <= Decimal("0.0001"):
-        places = 6
-    return float(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+    if value > _INTEGER_ABOVE:
+        return int(value.quantize(_ONE, rounding=ROUND_HALF_EVEN))
+    for above, quantum in _QUANTA:
+        if value > above:
+            return float(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
+    return float(value.quantize(_SMALLEST, rounding=ROUND_HALF_EVEN))
 
 
 @dataclass(frozen=True)
 class Params:
     base: str
-    quotes: list[str] | None  # None: every currency
+    quotes: tuple[str, ...] | None  # None: every currency
     amount: Decimal
 
 
@@ -97,11 +110,11 @@ def rate_params(request: Request) -> Params:
     wanted = query.get("to") or query.get("symbols")
     quotes = None
     if wanted:
-        quotes = [c.strip().upper() for c in wanted.split(",") if c.strip()]
+        quotes = tuple(c.strip().upper() for c in wanted.split(",") if c.strip())
         bad = [c for c in quotes if len(c) != 3 or not c.isalpha()]
         if bad:
             raise NotFound(f"currency {bad[0]!r}: quotes are 3-letter ISO 4217 codes, e.g. JPY")
-    if quotes == [code]:
+    if quotes == (code,):
         raise Unprocessable("base and symbols must differ")
     amount = query.get("amount")
     value = Decimal(1)
@@ -190,27 +203,42 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
             return JSONResponse({"message": str(exc)}, status_code=503)
         return JSONResponse({"message": "not found"}, status_code=404)
 
-    def respond(
-        request: Request, body: dict[str, Any], max_age: int, sources: dict[str, str] | None = None
-    ) -> Response:
+    def render(
+        body: dict[str, Any], max_age: int, sources: dict[str, str] | None = None
+    ) -> http_cache.Answer:
         raw = json.dumps(body, separators=(",", ":")).encode()
         headers = http_cache.headers(http_cache.etag(raw), max_age)
         if sources:
             headers[SOURCES_HEADER] = ",".join(f"{c}={s}" for c, s in sorted(sources.items()))
+        return raw, headers
+
+    def send(request: Request, answer: http_cache.Answer) -> Response:
+        raw, headers = answer
         cached = http_cache.not_modified(request, headers)
         return cached or Response(raw, media_type="application/json", headers=headers)
 
+    def respond(
+        request: Request, body: dict[str, Any], max_age: int, sources: dict[str, str] | None = None
+    ) -> Response:
+        return send(request, render(body, max_age, sources))
+
+    rendered = http_cache.Rendered(ANSWER_BYTES_KEPT)
+
     def single(request: Request, found: reads.DayRates, params: Params, max_age: int) -> Response:
-        rates = _rebase(found.rates, params)
-        if rates is None:
-            raise NotFound(_unpublished(params, found.day))
-        body = {
-            "amount": float(params.amount),
-            "base": params.base,
-            "date": found.day,
-            "rates": rates,
-        }
-        return respond(request, body, max_age, found.source_of([params.base, *rates]))
+        def rendered_day() -> http_cache.Answer:
+            rates = _rebase(found.rates, params)
+            if rates is None:
+                raise NotFound(_unpublished(params, found.day))
+            body = {
+                "amount": float(params.amount),
+                "base": params.base,
+                "date": found.day,
+                "rates": rates,
+            }
+            return render(body, max_age, found.source_of([params.base, *rates]))
+
+        key = (found.day, found.version, params, max_age)
+        return send(request, rendered.get(key, rendered_day))
 
     point = http_cache.runner(store)
 
@@ -254,29 +282,37 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
 
     def range_answer(request: Request, spec: str, start: date, end: date) -> Response:
         params = rate_params(request)
-        series: dict[str, dict[str, int | float]] = {}
-        sources: dict[str, str] = {}
-        items = store.query(
-            table, RATES_PK, sk_min=start.isoformat(), sk_max=end.isoformat(),
-            attributes=["rates", "src"],
-        )  # fmt: skip
-        for item in items:
-            rates = _rebase(dict(item.get("rates", {})), params)
-            if rates is not None:
-                series[item["sk"]] = rates
-                found = item.get("src", {})
-                sources.update((c, found[c]) for c in [params.base, *rates] if c in found)
-        if not series:
-            raise NotFound(_unpublished(params, spec))
-        body = {
-            "amount": float(params.amount),
-            "base": params.base,
-            "start_date": min(series),
-            "end_date": max(series),
-            "rates": series,
-        }
         closed = not spec.endswith("..") and http_cache.settled(end)
-        return respond(request, body, PAST_MAX_AGE if closed else LATEST_MAX_AGE, sources)
+        max_age = PAST_MAX_AGE if closed else LATEST_MAX_AGE
+
+        def rendered_range() -> http_cache.Answer:
+            series: dict[str, dict[str, int | float]] = {}
+            sources: dict[str, str] = {}
+            items = store.query(
+                table, RATES_PK, sk_min=start.isoformat(), sk_max=end.isoformat(),
+                attributes=["rates", "src"],
+            )  # fmt: skip
+            for item in items:
+                rates = _rebase(dict(item.get("rates", {})), params)
+                if rates is not None:
+                    series[item["sk"]] = rates
+                    found = item.get("src", {})
+                    sources.update((c, found[c]) for c in [params.base, *rates] if c in found)
+            if not series:
+                raise NotFound(_unpublished(params, spec))
+            body = {
+                "amount": float(params.amount),
+                "base": params.base,
+                "start_date": min(series),
+                "end_date": max(series),
+                "rates": series,
+            }
+            return render(body, max_age, sources)
+
+        years = reads.year_versions(store, table, start.year, end.year)
+        if years is None:
+            return send(request, rendered_range())
+        return send(request, rendered.get((start, end, params, max_age, years), rendered_range))
 
     @app.get(
         "/v1/{spec}",

@@ -1,11 +1,13 @@
 """HTTP plumbing shared by the v1 and v2 routes: max-age by whether a day is settled, an ETag
-from a hash, 304 for a matching If-None-Match; where a route runs its reads (`runner`) and its
-query parameters' documentation (`query_doc`)."""
+from a hash, 304 for a matching If-None-Match, the answers already rendered (`Rendered`); where
+a route runs its reads (`runner`) and its query parameters' documentation (`query_doc`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import date, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -18,6 +20,7 @@ from makerates_gold.reads import today
 P = ParamSpec("P")
 T = TypeVar("T")
 Runner = Callable[..., Awaitable[Any]]
+Answer = tuple[bytes, dict[str, str]]  # a rendered body and its headers
 
 LATEST_MAX_AGE = 300  # the latest day changes once a working day
 PAST_MAX_AGE = 86400  # a past day changes only if silver republishes it
@@ -51,6 +54,37 @@ def not_modified(request: Request, answer_headers: dict[str, str]) -> Response |
     if answer_headers["ETag"] in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
         return Response(status_code=304, headers=answer_headers)
     return None
+
+
+class Rendered:
+    """Answers already rendered, each under a key naming everything it depends on (a v1 day
+    answer: the day, its item's content hash, the parameters, the max-age; a range: its days,
+    the parameters and the content hash of each year it spans), so that a repeated question
+    skips the reads' exact rebasing, the JSON and the ETag. Bounded by the bodies' bytes
+    (least recently used out first); one lock, as DynamoDB-backed routes render in the
+    threadpool."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0  # the bytes of the bodies kept
+        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], Answer]) -> Answer:
+        """The answer kept under `key`, else `render()`'s, kept (an exception keeps nothing)."""
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+                return found
+        answer = render()
+        with self._lock:
+            if key not in self._answers and len(answer[0]) <= self.max_bytes:
+                self._answers[key] = answer
+                self.size += len(answer[0])
+            while self.size > self.max_bytes:
+                self.size -= len(self._answers.popitem(last=False)[1][0])
+        return answer
 
 
 def runner(store: HotStore) -> Runner:

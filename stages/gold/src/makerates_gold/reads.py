@@ -19,7 +19,15 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localco
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
 
-from makerates_gold.items import CURRENCIES_SK, META_PK, PIVOT, PROVIDERS_SK, RATES_PK, Rates
+from makerates_gold.items import (
+    CURRENCIES_SK,
+    META_PK,
+    PIVOT,
+    PROVIDERS_SK,
+    RATES_PK,
+    SYNC_SK,
+    Rates,
+)
 
 FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
 LOOKBACK_DAYS = 14  # v1's reach back, and silver's carry_forward_days
@@ -31,6 +39,7 @@ _CODE = re.compile(r"^[A-Z]{3}$")
 class DayRates:
     day: str
     rates: Rates  # EUR excluded; its rate is 1 by definition
+    version: str  # the item's content hash (`h`): the same version, the same rates and sources
     sources: dict[str, str] = field(default_factory=dict)  # only the rates not from the ECB
 
     def source_of(self, codes: Iterable[str]) -> dict[str, str]:
@@ -137,7 +146,10 @@ def check_day(day: date, *, now: date | None = None) -> None:
 
 def _day(item: dict) -> DayRates:
     return DayRates(
-        day=item["sk"], rates=dict(item.get("rates", {})), sources=dict(item.get("src", {}))
+        day=item["sk"],
+        rates=dict(item.get("rates", {})),
+        version=item["h"],
+        sources=dict(item.get("src", {})),
     )
 
 
@@ -189,6 +201,17 @@ def latest_rates(store: HotStore, table: str) -> DayRates:
     if not found:
         raise empty(store, table)
     return _day(found[0])
+
+
+def year_versions(store: HotStore, table: str, first: int, last: int) -> tuple | None:
+    """The content hash of each year from `first` to `last` (None for a year without days),
+    from gold's META/SYNC item (one GetItem), which a sync writes after the day items it
+    vouches for; None when the hot tier has no such item."""
+    item = store.get_item(table, META_PK, SYNC_SK)
+    if item is None:
+        return None
+    years = item.get("years", {})
+    return tuple(years.get(str(year)) for year in range(first, last + 1))
 
 
 def rates_on(store: HotStore, table: str, day: date) -> DayRates:
