@@ -22,6 +22,7 @@ def parse_log(work: Path) -> str:
 
 def run_in(work: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("MAKERATES_SILVER_WORK_DIR", str(work))
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # the parse's lines are debug
     code = cli.main(["run"])
     assert code == 0, capsys.readouterr().err
 

@@ -210,12 +210,13 @@ def invoke_dbt(
         str(target),
         "--log-path",
         str(work / "logs"),
-        # dbt's own lines go to its log file (work/logs/dbt.log, at debug); the screen gets
-        # ours, one line per outcome. DBT_LOG_LEVEL=info brings dbt's back to the screen.
+        # The screen gets our lines, one per outcome; DBT_LOG_LEVEL=info brings dbt's back.
+        # dbt's log file (work/logs/dbt.log) keeps its warnings and errors: at debug, the
+        # lines of every query cost ~1 s of a daily build. DBT_LOG_LEVEL_FILE=debug for them.
         "--log-level",
         os.environ.get("DBT_LOG_LEVEL") or "none",
         "--log-level-file",
-        "debug",
+        os.environ.get("DBT_LOG_LEVEL_FILE") or "warn",
         "--write-json" if write_json else "--no-write-json",
     ]
     results_file = target / ("sources.json" if "freshness" in command else "run_results.json")
@@ -254,14 +255,34 @@ def stale_sources(outcome: DbtOutcome) -> tuple[list[str], list[str]]:
 
 
 def failing_rows(
-    settings: Settings, work: Path, manifest: Any, outcome: DbtOutcome, limit: int = 3
+    settings: Settings,
+    work: Path,
+    manifest: Any,
+    outcome: DbtOutcome,
+    inputs: dict[str, str],
+    limit: int = 3,
 ) -> dict[str, str]:
-    """unique_id → a few of a failed test's stored failing rows (`store_failures`), as text.
+    """unique_id → a few of a failed or warning test's failing rows, as text.
 
-    Read through `dbt show` on the same in-process connection: the run's DuckDB file is still
-    held open by dbt-duckdb, and a second connection with other settings is refused."""
+    The build stores no failures (a table per test costs ~1 s of every build); the tests
+    that did not pass run again with `--store-failures` on the build's DuckDB, which still
+    holds its tables, and their stored rows are read through `dbt show` on the same
+    in-process connection: the run's DuckDB file is held open by dbt-duckdb, and a second
+    connection with other settings is refused."""
+    names = [_name(r) for r in outcome.results if _is_test(r) and r["status"] in ("fail", "warn")]
+    if not names:
+        return {}
+    again = invoke_dbt(
+        ["test", "--store-failures", "--select", *names],
+        settings,
+        work,
+        target=work / "failures",  # keeps the build's run_results.json in target/
+        manifest=manifest,
+        inputs=inputs,
+        write_json=True,
+    )
     samples: dict[str, str] = {}
-    for result in outcome.results:
+    for result in again.results:
         relation = result.get("relation_name")
         if result["status"] not in ("fail", "warn") or not relation:
             continue
@@ -269,7 +290,7 @@ def failing_rows(
             ["show", "--inline", f"select * from {relation}", "--limit", str(limit)],
             settings,
             work,
-            target=work / "show",  # keeps the build's run_results.json in target/
+            target=work / "show",
             manifest=manifest,
         )
         table = getattr(next(iter(getattr(shown.result, "results", [])), None), "agate_table", None)
@@ -459,8 +480,7 @@ def build(
             outcome = invoke_dbt(
                 BUILD, settings, work, manifest=parsed.result, inputs=inputs, write_json=True
             )
-            flagged = any(r["status"] in ("fail", "warn") for r in outcome.results)
-            samples = failing_rows(settings, work, parsed.result, outcome) if flagged else {}
+            samples = failing_rows(settings, work, parsed.result, outcome, inputs)
         finally:
             keep_artifacts(lake, settings.run_id, work)
     log.info("dbt build took %.1fs (%d tests passed)", outcome.seconds, tests_passed(outcome))
