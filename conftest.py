@@ -12,10 +12,21 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
 from ecb_mirror import EcbMirror, History
+from makerates_silver.parse_cache import SHARED_ENV as PARSE_SHARED_ENV
 from services import DUMMY_CREDENTIALS
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_parse_shared(tmp_path_factory) -> None:
+    """Every test's lake is new: silver's first run on each starts from one parse per test
+    session (the machine's shared parse file, makerates_silver.parse_cache), not a full
+    parse of ~5 s each. Shared by the xdist workers (their basetemps' parent)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ[PARSE_SHARED_ENV] = str(root / "dbt-parse" / "partial_parse.msgpack")
 
 
 @pytest.fixture(scope="session")
