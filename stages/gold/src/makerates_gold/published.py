@@ -190,7 +190,8 @@ select pk, sk,
        string_agg(strftime(day, '%d') || ' ' || currency || ' ' || rate_text(rate) || ' ' || n,
                   chr(10) order by day, currency),
        $version || '-' || {_SERIES_HASH}
-from series where list_contains($keys, pk || '|' || sk) group by pk, sk order by pk, sk
+from series semi join (select unnest($keys) as key) on key = pk || '|' || sk
+group by pk, sk order by pk, sk
 """
 # Each registry provider's currencies: code → [first, last].
 _PROVIDER_CURRENCIES = """
