@@ -82,7 +82,7 @@ def _from_lake(lake: Lake, project: Path) -> bytes | None:
     except (OSError, UserError) as exc:
         _warn("read dbt's parse cache from", exc)
         return None
-    return data if data is not None and len(data) <= MAX_BYTES else None
+    return _bounded(data)
 
 
 def _from_shared() -> bytes | None:
@@ -91,17 +91,25 @@ def _from_shared() -> bytes | None:
         data = Path(shared).read_bytes() if shared else None
     except OSError:
         return None  # not made yet, or gone: a full parse, which makes it
+    return _bounded(data)
+
+
+def _bounded(data: bytes | None) -> bytes | None:
+    """None for a file too large to be a parse file of ours."""
     return data if data is not None and len(data) <= MAX_BYTES else None
 
 
 def _write_shared(shared: Path, data: bytes) -> None:
     """Atomically: runs on the machine read it while another replaces it."""
+    part = None
     try:
         shared.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=shared.parent, delete=False) as part:
             part.write(data)
         os.replace(part.name, shared)
     except OSError as exc:
+        if part is not None:
+            Path(part.name).unlink(missing_ok=True)  # a full disk leaves no half-written part
         log.warning("silver could not keep dbt's parse cache in %s: %s", shared, os_error_line(exc))
 
 
