@@ -28,7 +28,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from makerates_core.errors import UpstreamError, UserError
@@ -38,6 +38,7 @@ from makerates_core.settings import Settings
 from makerates_gold import api_v2, http_cache, reads, series
 from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
 from makerates_gold.items import PIVOT, RATES_PK
+from makerates_gold.plain_routes import PlainRoutes, plain_routes
 
 # Rates in the answer that are not the ECB's, "AED=exchangerate_api,…"; a header, so that
 # the body keeps Frankfurter's shape.
@@ -169,7 +170,9 @@ def _unpublished(params: Params, when: str) -> str:
     return f"no rate of {params.base} to {wanted} for {when} in the hot tier"
 
 
-def create_app(settings: Settings | None = None, store: HotStore | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: HotStore | None = None) -> PlainRoutes:
+    """The API: FastAPI's app, its hottest point reads answered in plain ASGI in front of it
+    (plain_routes)."""
     settings = settings or Settings.from_env()
     store = store or open_store(settings)
     table = table_name(settings, "rates")
@@ -331,8 +334,9 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
             return await ranged(range_answer, request, spec, start, end)
         return await point(day_answer, request, spec)
 
-    app.include_router(api_v2.router(store, table))
+    v2 = api_v2.router(store, table)
+    app.include_router(v2)
     from makerates_gold.audit_api import router as audit_router  # POST /v2/audit
 
     app.include_router(audit_router(store, table))
-    return app
+    return plain_routes(app, [app.router, v2])
