@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 from render import POLICIES, render, values
 from security_helpers import ACCOUNT, BUCKET, LAKE_URL, REGION, TABLE_PREFIX, run_stage
-
-RUN_ID = "iam-test-run"
 
 
 class PipelineRun(dict[str, subprocess.CompletedProcess]):
@@ -24,6 +23,9 @@ class PipelineRun(dict[str, subprocess.CompletedProcess]):
     def __init__(self, aws, since: int):
         super().__init__()
         self.aws, self.since, self.until = aws, since, None
+        # its own: under xdist's work stealing a module's tests may run apart, and each part
+        # runs the pipeline again on the session's server
+        self.run_id = f"iam-test-run-{uuid.uuid4().hex[:8]}"
 
     def calls(self, user: str) -> list[dict]:
         return self.aws.calls(user, self.since, self.until)
@@ -42,7 +44,7 @@ def pipeline(enforcing_aws, stage_env) -> PipelineRun:
     ]
     done = PipelineRun(enforcing_aws, enforcing_aws.mark())
     for name, user, command in commands:
-        done[name] = run_stage(stage_env(user, RUN_ID=RUN_ID), *command)
+        done[name] = run_stage(stage_env(user, RUN_ID=done.run_id), *command)
         if done[name].returncode != 0:
             break
     done.until = enforcing_aws.mark()
@@ -74,7 +76,8 @@ def test_each_stage_succeeds_with_only_its_own_policy(enforcing_aws, pipeline):
     assert "USD" in json.loads(pipeline["currencies"].stdout)
     # bronze's and silver's events reached the runs table through the lake and gold
     assert (
-        f"{RUN_ID}  bronze succeeded, silver succeeded, gold succeeded" in pipeline["runs"].stdout
+        f"{pipeline.run_id}  bronze succeeded, silver succeeded, gold succeeded"
+        in pipeline["runs"].stdout
     )
 
 
@@ -89,7 +92,7 @@ def test_bronze_and_silver_make_no_dynamodb_call(enforcing_aws, pipeline):
             for c in calls
             if c["action"] == "s3:PutObject" and "/lake/runs/" in c["resource"]
         }
-        assert events and all(f"/{stage}/{RUN_ID}/" in r for r in events), events
+        assert events and all(f"/{stage}/{pipeline.run_id}/" in r for r in events), events
 
 
 ANY_DYNAMODB_CALL = [
