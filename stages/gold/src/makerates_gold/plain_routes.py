@@ -6,46 +6,60 @@ matching, the endpoint's request handling) costs more than a cached point read i
 the endpoints of a few routes directly, with a Starlette `Request`, and lets FastAPI answer
 everything else, so the routes keep one definition (and their OpenAPI entry) in FastAPI.
 
-A request the endpoint raises on (a bad parameter, an unknown currency) is handed to FastAPI
-unanswered, whose exception handlers are the one place an error answer is made.
+An exception the endpoint raises (a bad parameter, an unknown currency, an unreachable hot
+tier) is answered by the app's own exception handler for it, the one place an error answer is
+made, without running the request a second time; one with no handler propagates, a 500 as
+before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-Scope = dict[str, Any]
-ASGICallable = Callable[..., Awaitable[None]]
+Handlers = Mapping[Any, Callable[[Request, Exception], Any]]  # FastAPI's exception_handlers
 
 # Point reads whose endpoints take the request alone (no path parameter to parse).
 PLAIN_PATHS = ("/v1/latest", "/v2/rates")
 
 
 class PlainRoutes:
-    """ASGI: a GET of one of `endpoints`' paths calls its endpoint directly; every other
-    request (other paths and methods, lifespan, and any request the endpoint raises on) goes to
-    `app`."""
+    """ASGI: a GET of one of `endpoints`' paths calls its endpoint directly, an exception it
+    raises answered by its handler in `handlers`; every other request (other paths and
+    methods, lifespan) goes to `app`."""
 
-    def __init__(self, app: FastAPI, endpoints: dict[str, Endpoint]):
+    def __init__(self, app: ASGIApp, endpoints: dict[str, Endpoint], handlers: Handlers):
         self.app = app
         self.endpoints = endpoints
+        self.handlers = handlers
 
-    async def __call__(self, scope: Scope, receive: ASGICallable, send: ASGICallable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = None
         if scope["type"] == "http" and scope["method"] == "GET":
             endpoint = self.endpoints.get(scope["path"])
         if endpoint is None:
             return await self.app(scope, receive, send)
+        request = Request(scope, receive)
         try:
-            response = await endpoint(Request(scope, receive))
-        except Exception:  # the app answers it again, through its exception handlers
-            return await self.app(scope, receive, send)
+            response = await endpoint(request)
+        except Exception as exc:
+            handler = self._handler(exc)
+            if handler is None:
+                raise
+            response = handler(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
         await response(scope, receive, send)
+
+    def _handler(self, exc: Exception) -> Callable[[Request, Exception], Any] | None:
+        """The handler of the nearest class of `exc` that has one, as Starlette looks it up."""
+        return next((self.handlers[c] for c in type(exc).__mro__ if c in self.handlers), None)
 
 
 def plain_routes(
@@ -62,4 +76,4 @@ def plain_routes(
     }
     if missing := set(paths) - set(endpoints):
         raise ValueError(f"no GET route for {sorted(missing)} in the app")
-    return PlainRoutes(app, endpoints)
+    return PlainRoutes(app, endpoints, app.exception_handlers)
