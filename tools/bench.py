@@ -333,6 +333,7 @@ def bare_silver_sql(env: dict[str, str], target: Path, run_id: str) -> dict[str,
     started = time.monotonic()
     con = connect(settings, database)
     con.execute("set timezone = 'UTC'")
+    con.execute("set variable lake_url = ?", [lake_url])  # what silver's lake_variable plugin sets
     schema_rx = re.compile(r'"silver"\."main"\."(\w+)"|"bare"\."main"\."(\w+)"')
     for _, sql in statements:
         con.execute(_rewrite(sql, schema_rx))
