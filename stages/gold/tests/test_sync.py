@@ -116,6 +116,35 @@ def test_a_new_day_compares_only_its_own_year(deployment, ecb):
     assert second.items_written == 4 + 6
 
 
+def test_a_daily_sync_hashes_only_the_series_files_silver_did_not_carry_forward(deployment, ecb):
+    deployment.publish("silver-1", ecb("2023-12-01", "2024-03-28"))
+    first = sync(deployment.settings, deployment.store())
+    assert first.series_files_read == 6  # 2023 and 2024 of calendar, weekly, monthly
+    carried = _published(deployment)["tables"]
+
+    deployment.publish("silver-2", ecb("2023-12-01", "2024-04-02"))
+    published = _published(deployment)
+    for mart, keys in published["tables"].items():  # as silver does: 2023 by reference
+        published["tables"][mart] = [k for k in carried[mart] if "year=2023" in k] + [
+            k for k in keys if "year=2023" not in k
+        ]
+    Lake(deployment.settings).write_text("silver/published.json", json.dumps(published))
+    before = {i["sk"]: i["h"] for i in deployment.store().query(deployment.table, "DAY#ecb")}
+
+    second = sync(deployment.settings, deployment.store())
+    assert second.series_files_read == 3
+    assert second.series_written == 2 * 3  # April's day, week and month items, both series
+    after = {i["sk"]: i["h"] for i in deployment.store().query(deployment.table, "DAY#ecb")}
+    assert after["2023-12"] == before["2023-12"]
+    assert sorted(k for k in after if after[k] != before.get(k)) == ["2024-04"]
+    assert sync(deployment.settings, deployment.store()).series_files_read == 0
+    assert sync(deployment.settings, deployment.store(), full=True).series_written == 0
+
+
+def _published(deployment) -> dict:
+    return json.loads(Lake(deployment.settings).read_text("silver/published.json"))
+
+
 def test_no_published_silver_is_one_clear_error(deployment):
     with pytest.raises(UserError, match="makerates-silver run"):
         sync(deployment.settings, deployment.store())

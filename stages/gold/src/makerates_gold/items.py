@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -94,13 +94,16 @@ def providers_item(providers: list[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def sync_item(digests: Mapping[str, str]) -> dict[str, Any]:
+def sync_item(digests: Mapping[str, str], series_files: Sequence[str] = ()) -> dict[str, Any]:
+    """The watermark: the year digests, and the series files whose items are in place."""
     ordered = dict(sorted(digests.items()))
+    files = sorted(series_files)
     return {
         "pk": META_PK,
         "sk": SYNC_SK,
         "years": ordered,
-        "h": _digest(";".join(f"{y}={d}" for y, d in ordered.items())),
+        "series_files": files,
+        "h": _digest(";".join([*(f"{y}={d}" for y, d in ordered.items()), *files])),
     }
 
 

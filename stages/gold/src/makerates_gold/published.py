@@ -168,21 +168,21 @@ order by rate_date, currency
 """
 # The v2 series items (DESIGN.md): one item per (series, month). DuckDB hashes each month's
 # rows (no text: the cast to text is the costly part), so only the months whose hash differs
-# from the hot tier's are rendered as text and reach Python.
-_SERIES = """
-create temp table series as
-select 'DAY#' || provider as pk, strftime(calendar_date, '%Y-%m') as sk, calendar_date as day,
-       currency, rate, days_carried as n
-from read_parquet($calendar, hive_partitioning = false)
-union all
-select 'WEEK#' || provider, strftime(period_start, '%Y-%m'), period_start, currency, rate,
-       observations
-from read_parquet($weekly, hive_partitioning = false)
-union all
-select 'MONTH#' || provider, strftime(period_start, '%Y-%m'), period_start, currency, rate,
-       observations
-from read_parquet($monthly, hive_partitioning = false)
-"""
+# from the hot tier's are rendered as text and reach Python. A month lies in one yearly file
+# of its mart (silver partitions them by the same date), so the files a sync already compared
+# can be left out: the temp table holds only the rows of the new files.
+_SERIES_PARTS = {
+    CALENDAR: """select 'DAY#' || provider as pk, strftime(calendar_date, '%Y-%m') as sk,
+                        calendar_date as day, currency, rate, days_carried as n
+                 from read_parquet($fct_provider_calendar, hive_partitioning = false)""",
+    WEEKLY: """select 'WEEK#' || provider, strftime(period_start, '%Y-%m'), period_start,
+                      currency, rate, observations
+               from read_parquet($fct_rates_weekly, hive_partitioning = false)""",
+    MONTHLY: """select 'MONTH#' || provider, strftime(period_start, '%Y-%m'), period_start,
+                       currency, rate, observations
+                from read_parquet($fct_rates_monthly, hive_partitioning = false)""",
+}
+SERIES_MARTS = tuple(_SERIES_PARTS)
 _SERIES_HASH = "hash(list(hash(day, currency, rate, n) order by day, currency))"
 _SERIES_HASHES = f"select pk, sk, $version || '-' || {_SERIES_HASH} from series group by pk, sk"
 _SERIES_ROWS = f"""
@@ -276,12 +276,22 @@ class SilverTable:
             listed.append(provider)
         return listed
 
-    def series_hashes(self) -> dict[tuple[str, str], str]:
-        """(pk, sk) → h of every series item this publication makes (DESIGN.md)."""
-        uris = self.published.uris
-        self._fetch(_SERIES, calendar=uris[CALENDAR], weekly=uris[WEEKLY], monthly=uris[MONTHLY])
+    def series_hashes(self, compared: set[str]) -> dict[tuple[str, str], str]:
+        """(pk, sk) → h of the series items (DESIGN.md) in the files of this publication that
+        are not in `compared` (the files a previous sync compared: silver never rewrites a
+        file under the same key, it carries unchanged years forward by reference)."""
+        files = {m: [u for u in self.published.uris[m] if u not in compared] for m in SERIES_MARTS}
+        parts = [_SERIES_PARTS[mart] for mart, uris in files.items() if uris]
+        if not parts:
+            return {}
+        params = {mart: uris for mart, uris in files.items() if uris}  # $mart in its part
+        self._fetch("create temp table series as " + " union all ".join(parts), **params)
         hashes = self._fetch(_SERIES_HASHES, version=DIGEST_VERSION)
         return {(pk, sk): h for pk, sk, h in hashes}
+
+    def series_files(self) -> list[str]:
+        """The URIs of the files behind the series items, as the watermark records them."""
+        return [uri for mart in SERIES_MARTS for uri in self.published.uris[mart]]
 
     def series_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
         """(pk, sk, rows, h) of the series items `keys` (after series_hashes)."""

@@ -5,8 +5,11 @@ spans over the Parquet; one BatchGetItem reads the watermark (`META/SYNC`, the d
 last sync) and the currencies item; only the years whose digest changed are loaded into
 Python and compared day by day (a Query of that year's `h` attributes, ≤ 261 small items);
 only changed days are written. The v2 series items (one month of one series each) are
-rendered and hashed in DuckDB; only those whose hash differs are loaded and written. The
-watermark is written last, so an interrupted sync redoes its years next time.
+hashed in DuckDB over the series marts' files the watermark does not list (silver carries an
+unchanged year's file forward under its old key, so a daily run reads one year, not the
+history); only the items whose hash differs are rendered and written. The watermark is
+written last, so an interrupted sync redoes its years and files next time; `--full` compares
+everything.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class SyncResult:
     years_compared: list[str] = field(default_factory=list)
     days_only_in_hot_tier: list[str] = field(default_factory=list)
     series_written: int = 0  # v2 series items (one month of one series each)
+    series_files_read: int = 0  # series marts' files not yet in the watermark
 
     @property
     def counts(self) -> dict[str, int]:
@@ -55,6 +59,7 @@ class SyncResult:
             "days_published": self.days_published,
             "rows_not_served": self.rows_not_served,
             "series_written": self.series_written,
+            "series_files_read": self.series_files_read,
         }
 
 
@@ -91,10 +96,14 @@ def changed_series(
     store: HotStore, table: str, hashes: dict[tuple[str, str], str]
 ) -> list[tuple[str, str]]:
     """The (pk, sk) of the series items whose hash differs from the hot tier's: one Query per
-    series, projecting `h`."""
+    series over the months at hand, projecting `h`."""
+    months: dict[str, list[str]] = {}
+    for pk, sk in hashes:
+        months.setdefault(pk, []).append(sk)
     held: dict[tuple[str, str], str | None] = {}
-    for pk in sorted({pk for pk, _ in hashes}):
-        held.update(((pk, i["sk"]), i.get("h")) for i in store.query(table, pk, attributes=["h"]))
+    for pk, sks in sorted(months.items()):
+        found = store.query(table, pk, sk_min=min(sks), sk_max=max(sks), attributes=["h"])
+        held.update(((pk, i["sk"]), i.get("h")) for i in found)
     return sorted(key for key, h in hashes.items() if held.get(key) != h)
 
 
@@ -147,7 +156,10 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
         days = silver.days(changed) if changed else {}
         currencies = currencies_item(silver.currency_spans(), silver.pivot())
         providers = providers_item(silver.providers())
-        series = changed_series(store, table, silver.series_hashes())
+        held_files = set() if full else set((meta.get(SYNC_SK) or {}).get("series_files", []))
+        series = changed_series(store, table, silver.series_hashes(held_files))
+        series_files = silver.series_files()
+        result.series_files_read = len(set(series_files) - held_files)
         result.series_written = write_series(store, table, silver, series, published.run_id)
 
     day_items, stale = plan_day_items(store, table, days, published.run_id, changed)
@@ -166,7 +178,7 @@ def sync(settings: Settings, store: HotStore, *, full: bool = False) -> SyncResu
     for item in (currencies, providers):
         if (meta.get(item["sk"]) or {}).get("h") != item["h"]:
             written += store.put_items(table, [item])
-    watermark = sync_item(digests)
+    watermark = sync_item(digests, series_files)
     if (meta.get(SYNC_SK) or {}).get("h") != watermark["h"]:
         written += store.put_items(table, [watermark])  # last: it vouches for what is above
     result.items_written = written
