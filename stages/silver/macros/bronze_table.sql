@@ -38,13 +38,14 @@
     where false)
 {% endmacro %}
 
-{#- The rates the last publication held (int_rates__unioned of that run, from
-    $MAKERATES_PREVIOUS_RATES), to which this run adds the new bronze rows; empty on a full
-    refresh, on the first run, and in unit tests. -#}
+{#- The rates the last publication held in the years this run rebuilds (int_rates__unioned's
+    files of that run: $MAKERATES_PREVIOUS_RATES, a DuckDB list of paths), to which this run
+    adds the new bronze rows; empty on a full refresh, on the first run, in unit tests, and
+    when those years held nothing. -#}
 {% macro previous_rates(columns) %}
-    {%- set location = env_var('MAKERATES_PREVIOUS_RATES', '') if execute and model.resource_type != 'unit_test' else '' -%}
-    {%- if location -%}
-        (select {{ columns.keys() | join(', ') }} from read_parquet('{{ location | replace("'", "''") }}'))
+    {%- set files = env_var('MAKERATES_PREVIOUS_RATES', '') if execute and model.resource_type != 'unit_test' else '' -%}
+    {%- if files -%}
+        (select {{ columns.keys() | join(', ') }} from read_parquet({{ files }}, hive_partitioning = false))
     {%- else -%}
         {{ empty_relation(columns) }}
     {%- endif -%}

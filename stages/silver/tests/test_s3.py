@@ -81,7 +81,7 @@ def test_reads_bronze_and_publishes_parquet_on_s3(s3, bronze, capsys):
     assert keys == {
         f"{PREFIX}/silver/published.json",
         *(f"{PREFIX}/{key}" for keys in document["tables"].values() for key in keys),
-        *(f"{PREFIX}/{key}" for key in document["state"].values()),
+        *(f"{PREFIX}/{key}" for keys in document["state"].values() for key in keys),
         *(
             f"{PREFIX}/silver/runs/{run_id}/artifacts/{name}"
             for name in ("manifest.json", "run_results.json", "sources.json")

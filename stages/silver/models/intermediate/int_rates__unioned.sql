@@ -6,11 +6,12 @@
 -- out, a newer publication of the day supersedes them.
 --
 -- Incremental by construction: the staging models read only the bronze loads that are new
--- since the last publication, and this model adds them to the rates that publication held
--- (previous_rates: its own Parquet, published as silver's state). So a daily run reads one
--- small bronze file, not the whole history; `makerates-silver run --full-refresh` rebuilds
--- from every bronze load.
-{{ config(materialized='external', format='parquet') }}
+-- since the last publication, and this model adds them to the rates that publication held in
+-- the years those loads touch (previous_rates: its own yearly Parquet, published as silver's
+-- state); the other years' files are carried forward by reference. So a daily run reads one
+-- small bronze file and one year of state, not the whole history; `makerates-silver run
+-- --full-refresh` rebuilds from every bronze load.
+{{ config(materialized='partitioned', partition_by='rate_date') }}
 
 {% set base_columns = ['rate_date', 'currency', 'rate', 'source', 'extracted_at', 'bronze_load_id'] %}
 {% set columns = {

@@ -11,7 +11,7 @@ with coverage as (
         max(rate_date) filter (where quarantine_reason is null) as last_day,
         count(distinct currency) filter (where quarantine_reason is null) as currencies,
         count(*) filter (where quarantine_reason is not null) as rows_quarantined
-    from {{ ref('int_rates__unioned') }}
+    from {{ history('int_rates__unioned') }}
     group by source
 
 )

@@ -14,6 +14,6 @@ select
     quarantine_reason,
     extracted_at,
     bronze_load_id
-from {{ ref('int_rates__unioned') }}
+from {{ history('int_rates__unioned') }}
 where quarantine_reason is not null
 order by rate_date, source, currency

@@ -34,7 +34,7 @@ log = logging.getLogger("makerates")
 
 def published_tables(document: dict[str, Any]) -> dict[str, list[str]]:
     """{model name: lake keys} of every Parquet a publication lists (marts and state)."""
-    state = {key.split("@")[0]: [path] for key, path in document.get("state", {}).items()}
+    state = {key.split("@")[0]: keys for key, keys in document.get("state", {}).items()}
     return document.get("tables", {}) | state
 
 

@@ -83,9 +83,12 @@ PARTITION_YEAR = re.compile(r"/year=(\d{4})/")
 MODEL_CODE = ("dbt_project.yml", "models", "macros", "seeds", "data_tests")
 QUARANTINE = "fct_quarantine"
 STATE = "int_rates__unioned"  # what the next run starts from (see its model)
-# The state's key in published.json names its columns' version: a publication whose state has
-# other columns is not read back (the next run rebuilds from every bronze load instead).
-STATE_KEY = f"{STATE}@v2"
+# The state's key in published.json names its version (v3: one file per year, its columns): a
+# publication whose state is of another version is not read back (the next run rebuilds from
+# every bronze load instead).
+STATE_KEY = f"{STATE}@v3"
+# Every table written one file per year, the state too: its years rebuilt with the daily marts.
+YEARLY = PARTITIONED | {STATE: "daily"}
 # dbt's unit tests check the models' logic on fixed fixtures, so they gate code changes, not
 # data: they run in CI (tests/test_dbt_unit_tests.py), not on every production build, as
 # dbt recommends. Data tests, singular tests and freshness gate every run.
@@ -557,17 +560,28 @@ def partition_year(key: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def carried_keys(published: dict[str, Any], years: dict[str, list[int]]) -> dict[str, list[str]]:
-    """Per partitioned mart, the keys of the previous publication's files of the years this
-    run does not rebuild: published again by reference."""
-    return {
-        mart: [
-            key
-            for key in published["tables"][mart]
-            if (year := partition_year(key)) is not None and year not in years[group]
-        ]
-        for mart, group in PARTITIONED.items()
+def yearly_files(published: dict[str, Any]) -> dict[str, list[str]]:
+    """The keys of a publication's yearly tables (YEARLY): its partitioned marts' and state's."""
+    return {mart: published["tables"][mart] for mart in PARTITIONED} | {
+        STATE: published["state"][STATE_KEY]
     }
+
+
+def carried_keys(published: dict[str, Any], years: dict[str, list[int]]) -> dict[str, list[str]]:
+    """Per yearly table, the keys of the previous publication's files of the years this run
+    does not rebuild: published again by reference."""
+    return {
+        mart: [key for key in keys if (year := partition_year(key)) is not None
+               and year not in years[YEARLY[mart]]]
+        for mart, keys in yearly_files(published).items()
+    }  # fmt: skip
+
+
+def rebuilt_state(published: dict[str, Any], years: dict[str, list[int]]) -> list[str]:
+    """The previous state's files of the years this run rebuilds: what it adds the new rows to."""
+    return [
+        key for key in published["state"][STATE_KEY] if partition_year(key) in years[YEARLY[STATE]]
+    ]
 
 
 def build_plan(lake: Lake, years: dict[str, list[int]], carried: dict[str, list[str]]) -> str:
@@ -593,9 +607,9 @@ def written_keys(lake: Lake, run_id: str, mart: str, carried: list[str]) -> list
     return sorted(carried + written) or [run_key(run_id, f"{mart}.empty.parquet")]
 
 
-def model_inputs(bronze: Inventory, loads: list[str], previous: str | None) -> dict[str, str]:
+def model_inputs(bronze: Inventory, loads: list[str], previous: list[str]) -> dict[str, str]:
     """What the models read: per bronze table the files of `loads` (bronze_table macro), and
-    the previous publication's rates (previous_rates macro)."""
+    the previous publication's rates of the years rebuilt (previous_rates macro)."""
     inputs = {
         f"MAKERATES_BRONZE_{table.upper()}_FILES": duckdb_list(files)
         for table in RATE_TABLES
@@ -603,19 +617,19 @@ def model_inputs(bronze: Inventory, loads: list[str], previous: str | None) -> d
     }
     for table in RATE_TABLES:
         inputs.setdefault(f"MAKERATES_BRONZE_{table.upper()}_FILES", "")
-    inputs["MAKERATES_PREVIOUS_RATES"] = previous or ""
+    inputs["MAKERATES_PREVIOUS_RATES"] = duckdb_list(previous) if previous else ""
     return inputs
 
 
 @dataclass
 class Plan:
     """What a build reads and rebuilds: `loads`, the bronze loads the models read; `previous`,
-    the state key it builds on (None: a full build, every load and every year); `years`, per
-    group the years it rebuilds (empty on a full build); `carried`, per partitioned mart the
+    the state's files it builds on (None: a full build, every load and every year); `years`,
+    per group the years it rebuilds (empty on a full build); `carried`, per yearly table the
     previous publication's files it publishes again by reference."""
 
     loads: list[str]
-    previous: str | None
+    previous: list[str] | None
     years: dict[str, list[int]]
     carried: dict[str, list[str]]
 
@@ -640,7 +654,7 @@ def plan(
             len(bronze.loads),
             ", ".join(bronze.tables),
         )
-        return Plan(bronze.loads, None, {}, {mart: [] for mart in PARTITIONED})
+        return Plan(bronze.loads, None, {}, {mart: [] for mart in YEARLY})
     assert published is not None  # previous_state found a state in it
     files = [path for table in RATE_TABLES for path in bronze.files_of(table, new_loads)]
     today = datetime.now(UTC).date()
@@ -652,15 +666,15 @@ def plan(
         published.get("run_id"),
         ", ".join(f"{group} {'/'.join(map(str, ys))}" for group, ys in years.items()),
     )
-    return Plan(new_loads, previous, years, carried_keys(published, years))
+    return Plan(new_loads, rebuilt_state(published, years), years, carried_keys(published, years))
 
 
 def publication_tables(
     lake: Lake, run_id: str, carried: dict[str, list[str]]
 ) -> dict[str, list[str]]:
-    """published.json's `tables`: per mart its files' keys (written_keys for a partitioned
-    mart, the run's one file for the others)."""
-    return {mart: written_keys(lake, run_id, mart, carried[mart]) for mart in PARTITIONED} | {
+    """Per table its files' keys: written_keys for a yearly one (the marts and the state), the
+    run's one file for the others."""
+    return {mart: written_keys(lake, run_id, mart, carried[mart]) for mart in YEARLY} | {
         mart: [run_key(run_id, f"{mart}.parquet")] for mart in SINGLE
     }
 
@@ -675,8 +689,8 @@ def document(
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "bronze_loads": bronze_loads,
         "model_hash": code,
-        "tables": tables,
-        "state": {STATE_KEY: run_key(settings.run_id, f"{STATE}.parquet")},
+        "tables": {mart: keys for mart, keys in tables.items() if mart != STATE},
+        "state": {STATE_KEY: tables[STATE]},
     }
 
 
@@ -708,7 +722,7 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
         if not lake.is_s3:  # DuckDB's COPY does not create folders; S3 has none to create
             Path(lake.uri(run_key(settings.run_id))).mkdir(parents=True, exist_ok=True)
         inputs = model_inputs(
-            bronze, planned.loads, planned.previous and lake.uri(planned.previous)
+            bronze, planned.loads, [lake.uri(key) for key in planned.previous or []]
         )
         inputs["MAKERATES_BUILD"] = build_plan(lake, planned.years, planned.carried)
         outcome, samples = build(settings, lake, bronze.tables, inputs)
@@ -759,9 +773,9 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
     return 0
 
 
-def previous_state(published: dict[str, Any] | None, code: str) -> str | None:
-    """The state key to build on, or None for a full build: no publication, one without this
-    state, or one that other model code built (its marts' years would not match this code's)."""
+def previous_state(published: dict[str, Any] | None, code: str) -> list[str] | None:
+    """The state's keys to build on, or None for a full build: no publication, one without
+    this state, or one that other model code built (its years would not match this code's)."""
     if published is None:
         return None
     if published.get("model_hash") != code:
