@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 from makerates_silver import cli
 from makerates_silver.project import project_dir
-from makerates_silver.runner import MARTS, PARTITIONED, parquet
+from makerates_silver.runner import MARTS, PARTITIONED, STATE, STATE_KEY, parquet
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # The marts without a row in these tests: bronze here is the ECB alone, so no consensus of
@@ -55,8 +55,9 @@ def assert_written(document: dict, lake: Path, years: list[str]) -> None:
 
 
 def years_of(document: dict, mart: str) -> dict[str, str]:
-    """year=YYYY → the run whose file the publication lists for it."""
-    return {key.split("/")[4]: key.split("/")[2] for key in document["tables"][mart]}
+    """year=YYYY → the run whose file the publication lists for it (the state's from `state`)."""
+    keys = document["state"][STATE_KEY] if mart == STATE else document["tables"][mart]
+    return {key.split("/")[4]: key.split("/")[2] for key in keys}
 
 
 def test_a_backfill_then_a_daily_run_rebuild_only_their_years_and_equal_a_full_refresh(
@@ -81,7 +82,7 @@ def test_a_backfill_then_a_daily_run_rebuild_only_their_years_and_equal_a_full_r
     run_id = second["run_id"]
     # the per-day marts and the means rebuild 2022; the calendars 2023 too (Dec 30 carries
     # into January); every other year is the first run's file
-    for mart in ("fct_rates", "fct_observations", "fct_rates_monthly", "fct_rates_weekly"):
+    for mart in (STATE, "fct_rates", "fct_observations", "fct_rates_monthly", "fct_rates_weekly"):
         assert written(silver_env, run_id, mart) == ["year=2022"], mart
         assert years_of(second, mart) == {
             "year=2022": run_id,
@@ -91,6 +92,9 @@ def test_a_backfill_then_a_daily_run_rebuild_only_their_years_and_equal_a_full_r
     for mart in ("fct_rates_calendar", "fct_provider_calendar"):
         assert written(silver_env, run_id, mart) == ["year=2022", "year=2023"], mart
         assert years_of(second, mart)["year=2024"] == first["run_id"]
+    # the state read back only the year the new loads touch
+    assert f"{first['run_id']}/{STATE}/year=2022/" in compiled(STATE)
+    assert f"{first['run_id']}/{STATE}/year=2023/" not in compiled(STATE)
     # the weekly means read 2023's carried files too (the week of Dec 26 ends on Jan 1); the
     # monthly, whose months lie within their year, only the year they rebuild
     for source in ("fct_rates", "fct_observations"):
@@ -121,6 +125,7 @@ def test_a_backfill_then_a_daily_run_rebuild_only_their_years_and_equal_a_full_r
         assert rows(silver_env, daily["tables"][mart]) == rows(silver_env, full["tables"][mart]), (
             mart
         )
+    assert rows(silver_env, daily["state"][STATE_KEY]) == rows(silver_env, full["state"][STATE_KEY])
 
 
 def test_a_changed_model_rebuilds_every_year(silver_env, bronze, capsys, monkeypatch, tmp_path):

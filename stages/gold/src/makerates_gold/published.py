@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import duckdb
@@ -33,6 +33,7 @@ TABLES = (CURRENCIES, PROVIDERS, CALENDAR, WEEKLY, MONTHLY, PROVIDER_CURRENCIES)
 class Published:
     run_id: str
     uris: dict[str, list[str]]  # TABLE and TABLES → the URIs of their Parquet files
+    keys: dict[str, list[str]] = field(default_factory=dict)  # the same files' lake keys
 
     @property
     def table_uris(self) -> list[str]:
@@ -79,7 +80,8 @@ def read_published(settings: Settings) -> Published:
             "silver wrote it); re-run `makerates-silver run --full-refresh`"
         )
     uris = {name: [lake.uri(key) for key in tables[name]] for name in (TABLE, *TABLES)}
-    return Published(run_id=run_id, uris=uris)
+    keys = {name: tables[name] for name in (TABLE, *TABLES)}
+    return Published(run_id=run_id, uris=uris, keys=keys)
 
 
 @dataclass(frozen=True)
@@ -277,10 +279,15 @@ class SilverTable:
         return listed
 
     def series_hashes(self, compared: set[str]) -> dict[tuple[str, str], str]:
-        """(pk, sk) → h of the series items (DESIGN.md) in the files of this publication that
-        are not in `compared` (the files a previous sync compared: silver never rewrites a
-        file under the same key, it carries unchanged years forward by reference)."""
-        files = {m: [u for u in self.published.uris[m] if u not in compared] for m in SERIES_MARTS}
+        """(pk, sk) → h of the series items (DESIGN.md) in the files of this publication whose
+        lake keys are not in `compared` (the files a previous sync compared: silver never
+        rewrites a file under the same key, it carries unchanged years forward by reference)."""
+        published = self.published
+        files = {
+            mart: [uri for uri, key in zip(published.uris[mart], published.keys[mart], strict=True)
+                   if key not in compared]
+            for mart in SERIES_MARTS
+        }  # fmt: skip
         parts = [_SERIES_PARTS[mart] for mart, uris in files.items() if uris]
         if not parts:
             return {}
@@ -290,8 +297,8 @@ class SilverTable:
         return {(pk, sk): h for pk, sk, h in hashes}
 
     def series_files(self) -> list[str]:
-        """The URIs of the files behind the series items, as the watermark records them."""
-        return [uri for mart in SERIES_MARTS for uri in self.published.uris[mart]]
+        """The lake keys of the files behind the series items, as the watermark records them."""
+        return [key for mart in SERIES_MARTS for key in self.published.keys[mart]]
 
     def series_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
         """(pk, sk, rows, h) of the series items `keys` (after series_hashes)."""
