@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 import bench_audit  # noqa: E402
-from bench_floors import api_vs_floor, backfill_floor, daily_floor  # noqa: E402
+from bench_floors import api_vs_floor, run_floor  # noqa: E402
 from ecb_mirror import EcbMirror, History  # noqa: E402
 from makerates_core.events import read_outputs  # noqa: E402
 
@@ -545,12 +545,12 @@ def ecb_floors(root: Path, mirror: EcbMirror, start: date, prev: date, last: dat
     mirror.set_as_of(prev)
     progress(f"ecb only: backfill {start}..{prev}, then its bare floor")
     backfill = pipeline(env, work, ("backfill", start.isoformat(), prev.isoformat()))
-    floor = backfill_floor(mirror.base_url, floors, start.isoformat())
+    floor = run_floor("backfill", mirror.base_url, floors, start.isoformat())
     pipeline(env, work, ("run",))  # the incremental cursor
     mirror.set_as_of(last)
     progress(f"ecb only: the daily run that picks up {last}, then its bare floor")
     daily = pipeline(env, work, ("run",))
-    daily_bare = daily_floor(mirror.base_url, floors)
+    daily_bare = run_floor("daily", mirror.base_url, floors)
     return {
         name: {
             "pipeline": ours,
@@ -581,7 +581,9 @@ def floor_rows(setup: str, r: dict[str, Any]) -> list[tuple]:
         target = TARGETS[f"{name}_floor_ratio"]
         rows.append((setup, f"ECB only: {name} / its bare floor",
                      f"{f['pipeline']['seconds']:.1f} s / {f['floor']['seconds']:.2f} s = "
-                     f"{f['ratio']:.1f}x", f"≤ {target:.0f}x", verdict(f["ratio"] <= target)))  # fmt: skip
+                     f"{f['ratio']:.1f}x (floor's work alone "
+                     f"{f['floor'].get('in_process_seconds', f['floor']['seconds']):.2f} s)",
+                     f"≤ {target:.0f}x", verdict(f["ratio"] <= target)))  # fmt: skip
         for stage, st in f["pipeline"]["stages"].items():
             rows.append((setup, f"  {stage}", f"{st['seconds']:.1f} s", "", ""))
     api = r.get("api")

@@ -5,12 +5,15 @@ same data in the same run, so that every figure is a ratio to what the work need
   it into a typed long Parquet (DECIMAL rates), and one JSON item per day goes into SQLite;
 - daily floor: fetch the daily XML, keep it raw, one day's Parquet beside the history, one
   SQLite item;
+  each floor runs as its own process (`run_floor`), timed from outside as the stages are: its
+  interpreter start and imports count, as the stages' do;
 - API floor: a raw ASGI app under the same uvicorn, reading the same hot-store items the API
   reads (the SQLite file gold synced) and answering the same requests, with floats: req/s at
   CONNECTIONS connections, one process each; and point reads at MANY_CLIENTS connections with
   WORKERS processes each (`makerates serve --workers`), p99 against P99_TARGET_MS, no error.
 
     python tools/bench_floors.py --api-only HOT_STORE   (the API part alone, on a synced store)
+    python tools/bench_floors.py --floor backfill|daily ECB_BASE_URL WORK [FIRST]
 
 API load comes from `wrk` (Debian: `apt-get install wrk`) when it is on PATH, else from a
 threaded Python client (then the client, not the server, may be the limit: the JSON says so).
@@ -111,6 +114,18 @@ def daily_floor(ecb_base_url: str, work: Path) -> dict[str, Any]:
     item = json.dumps({e.get("currency"): e.get("rate") for e in cubes}, sort_keys=True)
     _put(work / "hot.sqlite3", [(day, item)])
     return {"seconds": round(time.monotonic() - started, 3), "day": day, "rates": len(cubes)}
+
+
+def run_floor(kind: str, ecb_base_url: str, work: Path, *args: str) -> dict[str, Any]:
+    """One floor as its own process: `seconds` is its wall time from outside (interpreter start
+    and imports included, as for each stage), `in_process_seconds` the work alone."""
+    command = [sys.executable, __file__, "--floor", kind, ecb_base_url, str(work), *args]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    result = json.loads(done.stdout)
+    in_process = result.pop("seconds")
+    seconds = round(time.monotonic() - started, 3)
+    return {"seconds": seconds, "in_process_seconds": in_process, **result}
 
 
 # ---------------------------------------------------------------- the API floor
@@ -347,11 +362,19 @@ def _newest_day(hot_store: str, table: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """`--api-only HOT_STORE`: the API part alone on a store gold synced (full history or
-    not), its requests dated by the store's newest day."""
+    not), its requests dated by the store's newest day. `--floor KIND URL WORK [FIRST]`: one
+    backfill or daily floor, its result as JSON on stdout (what `run_floor` runs)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api-only", metavar="HOT_STORE", required=True)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--api-only", metavar="HOT_STORE")
+    mode.add_argument("--floor", nargs="+", metavar="ARG", help="backfill|daily URL WORK [FIRST]")
     parser.add_argument("--out", help="write the JSON here too")
     args = parser.parse_args(argv)
+    if args.floor:
+        kind, url, work, *first = args.floor
+        floor = backfill_floor if kind == "backfill" else daily_floor
+        print(json.dumps(floor(url, Path(work), *first)))
+        return 0
     from datetime import date
 
     from bench import api_paths
