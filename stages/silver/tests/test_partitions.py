@@ -144,3 +144,40 @@ def test_a_changed_model_rebuilds_every_year(silver_env, bronze, capsys, monkeyp
     assert after["model_hash"] != before["model_hash"]
     assert written(silver_env, after["run_id"], "fct_rates") == ["year=2023", "year=2024"]
     assert "rebuilding every year" in capsys.readouterr().err
+
+
+def data_tests_run(lake: Path, run_id: str) -> set[str]:
+    artifacts = lake / "silver" / "runs" / run_id / "artifacts"
+    results = json.loads((artifacts / "run_results.json").read_text())["results"]
+    return {r["unique_id"] for r in results if r["unique_id"].startswith("test.")}
+
+
+def test_a_daily_run_leaves_out_only_the_tests_nothing_new_can_change(silver_env, bronze):
+    """Settled tests (settled_tests.py): the seeds' on a build on a publication, and those of a
+    source with no bronze file to read (bronze here is the ECB alone) on every build."""
+    bronze.load(bronze.rows("2024-03-01", "2024-03-08", NOW - timedelta(hours=2)))
+    assert cli.main(["run"]) == 0
+    first = published(silver_env)["run_id"]
+    bronze.load(bronze.rows("2024-03-11", "2024-03-11", NOW - timedelta(hours=1)))
+    assert cli.main(["run"]) == 0
+    daily = published(silver_env)["run_id"]
+    manifest = silver_env / "silver" / "runs" / daily / "artifacts" / "manifest.json"
+    nodes = json.loads(manifest.read_text())["nodes"]
+    reads = {u: set(n["depends_on"]["nodes"]) for u, n in nodes.items() if u.startswith("test.")}
+    read = (
+        "model.makerates_silver.stg_ecb__rates",
+        "model.makerates_silver.stg_bronze__completed_loads",
+    )
+    quiet = {u for u in nodes if u.startswith("seed.") or (".stg_" in u and u not in read)}
+    on_seeds = {
+        u for u, parents in reads.items() if parents <= quiet and any("seed." in p for p in parents)
+    }
+    on_frankfurter = {u for u, parents in reads.items() if any("frankfurter" in p for p in parents)}
+    on_ecb = {u for u, parents in reads.items() if read[0] in parents}
+    assert on_seeds and on_frankfurter and on_ecb
+
+    full, incremental = data_tests_run(silver_env, first), data_tests_run(silver_env, daily)
+    assert on_seeds <= full
+    assert full - incremental == on_seeds
+    assert not on_frankfurter & (full | incremental)
+    assert on_ecb <= incremental

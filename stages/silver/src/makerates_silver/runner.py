@@ -46,6 +46,7 @@ from makerates_core.settings import Settings, scoped_environ
 from makerates_silver import parse_cache
 from makerates_silver.bronze import RATE_TABLES, Inventory, changed_dates, inventory
 from makerates_silver.project import project_dir
+from makerates_silver.settled_tests import files_variable, settled_tests
 
 log = logging.getLogger("makerates")
 
@@ -468,10 +469,11 @@ def check_freshness(settings: Settings, work: Path, manifest: Any, tables: list[
 
 
 def build(
-    settings: Settings, lake: Lake, tables: list[str], inputs: dict[str, str]
+    settings: Settings, lake: Lake, tables: list[str], inputs: dict[str, str], *, incremental: bool
 ) -> tuple[DbtOutcome, dict[str, str]]:
-    """Parse once, check freshness, `dbt build`; keep the artifacts. Returns the build's
-    outcome and samples of the rows of failed or warning tests."""
+    """Parse once, check freshness, `dbt build` without the settled tests (settled_tests.py);
+    keep the artifacts. Returns the build's outcome and samples of the rows of failed or
+    warning tests."""
     with work_dir(settings) as work:
         restored = parse_cache.restore(lake, project_dir(), work / "target")
         parsed = invoke_dbt(["parse"], settings, work)
@@ -480,13 +482,24 @@ def build(
         parse_cache.keep(lake, project_dir(), work / "target", restored)
         try:
             check_freshness(settings, work, parsed.result, tables)
+            settled = settled_tests(parsed.result, inputs, incremental=incremental)
             outcome = invoke_dbt(
-                BUILD, settings, work, manifest=parsed.result, inputs=inputs, write_json=True
+                [*BUILD, *(["--exclude", *settled] if settled else [])],
+                settings,
+                work,
+                manifest=parsed.result,
+                inputs=inputs,
+                write_json=True,
             )
             samples = failing_rows(settings, work, parsed.result, outcome, inputs)
         finally:
             keep_artifacts(lake, settings.run_id, work)
-    log.info("dbt build took %.1fs (%d tests passed)", outcome.seconds, tests_passed(outcome))
+    log.info(
+        "dbt build took %.1fs (%d tests passed, %d settled: nothing new under them)",
+        outcome.seconds,
+        tests_passed(outcome),
+        len(settled),
+    )
     for result in outcome.results:
         if result["status"] == "warn":
             log.warning(
@@ -611,12 +624,12 @@ def model_inputs(bronze: Inventory, loads: list[str], previous: list[str]) -> di
     """What the models read: per bronze table the files of `loads` (bronze_table macro), and
     the previous publication's rates of the years rebuilt (previous_rates macro)."""
     inputs = {
-        f"MAKERATES_BRONZE_{table.upper()}_FILES": duckdb_list(files)
+        files_variable(table): duckdb_list(files)
         for table in RATE_TABLES
         if (files := bronze.files_of(table, loads))
     }
     for table in RATE_TABLES:
-        inputs.setdefault(f"MAKERATES_BRONZE_{table.upper()}_FILES", "")
+        inputs.setdefault(files_variable(table), "")
     inputs["MAKERATES_PREVIOUS_RATES"] = duckdb_list(previous) if previous else ""
     return inputs
 
@@ -725,7 +738,8 @@ def run(settings: Settings, *, full_refresh: bool = False) -> int:
             bronze, planned.loads, [lake.uri(key) for key in planned.previous or []]
         )
         inputs["MAKERATES_BUILD"] = build_plan(lake, planned.years, planned.carried)
-        outcome, samples = build(settings, lake, bronze.tables, inputs)
+        incremental = planned.previous is not None
+        outcome, samples = build(settings, lake, bronze.tables, inputs, incremental=incremental)
         stage.counts.update(
             tests_passed=tests_passed(outcome),
             bronze_loads=len(bronze.loads),
