@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 import bench_audit  # noqa: E402
-from bench_floors import api_vs_floor, run_floor  # noqa: E402
+from bench_floors import api_vs_floor, full_range, run_floor  # noqa: E402
 from ecb_mirror import EcbMirror, History  # noqa: E402
 from makerates_core.events import read_outputs  # noqa: E402
 
@@ -462,6 +462,7 @@ def bench_setup(setup: str, root: Path, history: History, quick: bool, aws: dict
         if setup == "embedded":
             progress(f"{setup}: the API against its bare floor")
             out["api"] = api_vs_floor(env, api_paths(start, last))
+            out["api"]["full_range"] = full_range(env, start.isoformat(), last.isoformat())
 
         # 4. re-sync with nothing changed
         progress(f"{setup}: re-sync, nothing changed")
@@ -594,6 +595,12 @@ def floor_rows(setup: str, r: dict[str, Any]) -> list[tuple]:
                      f"({ours['errors']} errors, {ours['client']})",
                      f"≥ {TARGETS['api_floor_ratio']}x",
                      verdict(ratio >= TARGETS["api_floor_ratio"] and not ours["errors"])))  # fmt: skip
+    if api and "full_range" in api:
+        f = api["full_range"]
+        rows.append((setup, "API full history, every currency, first asking (EUR / from USD)",
+                     f"{f['eur']['ms']:.0f} / {f['usd']['ms']:.0f} ms, server RSS "
+                     f"{f.get('server_peak_rss_mb')} MB", f"EUR ≤ {f['target_ms']:.0f} ms",
+                     verdict(f["pass"])))  # fmt: skip
     for name, m in (api or {}).get("many_clients", {}).items():
         ours, floor = m["makerates"], m["floor"]
         rows.append((setup, f"API {name}: {ours['connections']} clients, {m['workers']} workers",

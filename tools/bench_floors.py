@@ -36,6 +36,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ HTTP_TIMEOUT = 60
 LOAD_SECONDS = 5
 CONNECTIONS = 16
 MANY_CLIENTS, WORKERS, P99_TARGET_MS = 200, 2, 100.0  # issue 15: 200 clients, p99 ≤ 100 ms
+FULL_RANGE_TARGET_MS = 150.0  # issue 15: the full-history range of every currency
 POINT_READS = ("v1_latest", "v2_rates_one_day")
 _UNPIVOT = """
 copy (
@@ -331,6 +333,50 @@ def api_vs_floor(env: dict[str, str], paths: dict[str, str], port: int = 18081) 
     return results
 
 
+def _asked_ms(port: int, path: str) -> tuple[float, int]:
+    """One GET on a fresh connection: milliseconds to the last byte, and the body's size."""
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
+    started = time.perf_counter()
+    con.request("GET", path)
+    response = con.getresponse()
+    body = response.read()
+    took = (time.perf_counter() - started) * 1000
+    con.close()
+    if response.status != 200:
+        raise RuntimeError(f"API benchmark: {path} answered {response.status}")
+    return round(took, 1), len(body)
+
+
+def full_range(env: dict[str, str], start: str, last: str, port: int = 18082) -> dict[str, Any]:
+    """The whole history of every currency from a just-started `makerates serve` (one
+    process): each URL asked once, so each answer is rendered, not kept; the server's peak
+    RSS after them. In EUR (the target) and from USD (the general path)."""
+    command = [str(Path(sys.executable).parent / "makerates"), "serve", "--port", str(port)]
+    proc = serve(command, {**env, "PYTHONPATH": _pythonpath(env)}, port)
+    try:
+        asked = {
+            "eur": f"/v1/{start}..{last}",
+            "eur_again_other_start": f"/v1/{date.fromisoformat(start) + timedelta(days=1)}..{last}",
+            "usd": f"/v1/{start}..{last}?from=USD",
+        }
+        results: dict[str, Any] = {}
+        for name, path in asked.items():
+            ms, size = _asked_ms(port, path)
+            results[name] = {"path": path, "ms": ms, "bytes": size}
+        status = Path(f"/proc/{proc.pid}/status")
+        if status.exists():
+            peak = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
+            results["server_peak_rss_mb"] = round(int(peak.group(1)) / 1024, 1) if peak else None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    results["target_ms"] = FULL_RANGE_TARGET_MS
+    results["pass"] = max(results["eur"]["ms"], results["eur_again_other_start"]["ms"]) <= (
+        FULL_RANGE_TARGET_MS
+    )
+    return results
+
+
 def report(results: dict[str, Any]) -> list[str]:
     """The API figures as lines: each ratio to its floor, each many-clients p99 to its target."""
     lines = []
@@ -348,7 +394,18 @@ def report(results: dict[str, Any]) -> list[str]:
             f"{floor['req_per_s']:.0f}), {ours['errors']} errors: "
             f"{'PASS' if m['pass'] else 'MISS'} (p99 ≤ {m['p99_target_ms']:.0f} ms, no error)"
         )
+    if "full_range" in results:
+        lines.append(full_range_line(results["full_range"]))
     return lines
+
+
+def full_range_line(r: dict[str, Any]) -> str:
+    return (
+        f"API full history, every currency, first asking: EUR {r['eur']['ms']} / "
+        f"{r['eur_again_other_start']['ms']} ms ({r['eur']['bytes'] / 1e6:.1f} MB), from USD "
+        f"{r['usd']['ms']} ms; server peak RSS {r.get('server_peak_rss_mb')} MB: "
+        f"{'PASS' if r['pass'] else 'MISS'} (EUR ≤ {r['target_ms']:.0f} ms)"
+    )
 
 
 def _newest_day(hot_store: str, table: str) -> str:
@@ -375,8 +432,6 @@ def main(argv: list[str] | None = None) -> int:
         floor = backfill_floor if kind == "backfill" else daily_floor
         print(json.dumps(floor(url, Path(work), *first)))
         return 0
-    from datetime import date
-
     from bench import api_paths
     from makerates_core.hotstore import table_name
     from makerates_core.settings import Settings
@@ -385,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "HOT_STORE": hot_store, "DO_NOT_TRACK": "1"}
     last = date.fromisoformat(_newest_day(hot_store, table_name(Settings.from_env(env), "rates")))
     results = api_vs_floor(env, api_paths(date(1999, 1, 4), last))
+    results["full_range"] = full_range(env, "1999-01-04", last.isoformat())
     print("\n".join(report(results)))
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))

@@ -15,7 +15,8 @@ import pytest
 import uvicorn
 from makerates_core.hotstore import SqliteHotStore
 from makerates_gold import http_cache
-from makerates_gold.api import create_app, display
+from makerates_gold.api import create_app
+from makerates_gold.display import display
 from makerates_gold.sync import sync
 
 

@@ -57,9 +57,9 @@ def test_a_table_without_decimal_rates_or_sources_is_refused(tmp_path):
         )  # fmt: skip
 
 
-def test_an_ecb_only_day_hashes_as_before_sources_existed():
+def test_an_ecb_only_day_hashes_without_a_sources_part():
     rates = {"USD": Decimal("1.0823"), "JPY": Decimal("136")}
-    v1 = hashlib.sha256(b"v1|JPY=136;USD=1.0823").hexdigest()[:20]
+    v1 = hashlib.sha256(b"v2|JPY=136;USD=1.0823").hexdigest()[:20]
     assert rates_hash(rates) == rates_hash(dict(reversed(rates.items()))) == v1
     assert rates_hash(rates, {}) == v1
     assert rates_hash(rates, {"USD": "frankfurter"}) != v1
@@ -73,6 +73,7 @@ def test_day_items_name_only_the_sources_that_are_not_the_ecb():
         "pk": "RATES",
         "sk": "2024-01-02",
         "rates": rates,
+        "v1eur": '{"AED":4.0236,"USD":1.0956}',
         "h": rates_hash(rates),
         "run_id": "r1",
     }

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from makerates_gold import series
-from makerates_gold.api import create_app
+from makerates_gold.api import create_app, eur_range
 from makerates_gold.sync import sync
 
 INDEPENDENT = {"AED": "4.0003", "ARS": "935.12"}  # per 1 EUR, from a USD-based snapshot
@@ -128,3 +128,30 @@ def test_the_api_keeps_frankfurters_shape_and_names_sources_in_a_header(deployme
     weekend = client.get("/v1/2024-03-14..2024-03-17", params={"from": "USD", "to": "JPY"})
     assert list(weekend.json()["rates"]) == ["2024-03-14", "2024-03-15"]
     assert weekend.headers["X-Rate-Sources"] == "JPY=frankfurter,USD=frankfurter"
+
+
+def test_a_range_in_euro_of_every_currency_joins_the_days_rendered_answers(deployment, mixed):
+    """/v1/START..END in EUR, amount 1, every currency joins the day items' `v1eur` texts
+    (items.day_answer): the very bytes, sources and ETag of the general path, which a `to`
+    listing every currency takes. A day item without `v1eur` (older gold wrote it) sends the
+    range down the general path."""
+    sync(deployment.settings, deployment.store())
+    store = deployment.store()
+    client = TestClient(create_app(deployment.settings, store))
+    every = ",".join(code for code in client.get("/v1/currencies").json() if code != "EUR")
+    path = "/v1/2024-03-01..2024-03-31"
+    joined, general = client.get(path), client.get(path, params={"to": every})
+    assert joined.status_code == general.status_code == 200
+    assert joined.content == general.content
+    assert joined.headers["ETag"] == general.headers["ETag"]
+    assert joined.headers["X-Rate-Sources"] == general.headers["X-Rate-Sources"]
+    assert "AED=exchangerate_api" in joined.headers["X-Rate-Sources"]
+    start, end = date(2024, 3, 1), date(2024, 3, 31)
+    assert eur_range(store, deployment.table, start, end)[0] == general.content
+
+    older = store.get_item(deployment.table, "RATES", "2024-03-13")
+    del older["v1eur"]
+    store.put_items(deployment.table, [older])
+    assert eur_range(store, deployment.table, start, end) is None
+    fresh = TestClient(create_app(deployment.settings, store))  # nothing kept rendered
+    assert fresh.get(path).content == general.content

@@ -9,10 +9,9 @@ holds rates not from the ECB (a backup filling an ECB day, or a currency the ECB
 publish) names them in the `X-Rate-Sources` header; the body stays Frankfurter's.
 
 Numbers: unlike Frankfurter (which rounds each euro rate, then divides the rounded values),
-a cross rate is ONE Decimal division at reads.CROSS_PRECISION digits, multiplied by the amount,
-and only then rounded for display, with Frankfurter's own display rule (its `Roundable`:
-decimal places by magnitude, not significant digits): > 5000 → integer, > 80 → 2 places,
-> 20 → 3, > 1 → 4, > 0.0001 → 5, else 6; half-even, on the exact Decimal.
+a cross rate is ONE Decimal division, multiplied by the amount, and only then rounded for
+display with Frankfurter's own rule (`display`). A range in EUR of every currency, amount 1,
+joins the answers the sync rendered into the day items (`items.day_answer`).
 
 Errors: 404 `{"message": "not found: <what>"}` naming the currency, date or range, and 422 for
 bad parameters (an `amount` outside MIN_AMOUNT..MAX_AMOUNT included), never a 5xx for a
@@ -25,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request, Response
@@ -36,6 +35,7 @@ from makerates_core.hotstore import HotStore, open_store, table_name
 from makerates_core.settings import Settings
 
 from makerates_gold import api_v2, http_cache, reads, series
+from makerates_gold.display import rebase
 from makerates_gold.http_cache import LATEST_MAX_AGE, PAST_MAX_AGE
 from makerates_gold.items import PIVOT, RATES_PK
 from makerates_gold.plain_routes import PlainRoutes, plain_routes
@@ -63,25 +63,6 @@ class Unprocessable(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-# display's decimal places by magnitude: above each bound, its quantum (Frankfurter's Roundable)
-_INTEGER_ABOVE, _ONE = Decimal(5000), Decimal(1)
-_QUANTA = tuple(
-    (Decimal(above), Decimal(1).scaleb(-places))
-    for above, places in (("80", 2), ("20", 3), ("1", 4), ("0.0001", 5))
-)
-_SMALLEST = Decimal("0.000001")
-
-
-def display(value: Decimal) -> int | float:
-    """Frankfurter's display rounding, applied once to the exact value."""
-    if value > _INTEGER_ABOVE:
-        return int(value.quantize(_ONE, rounding=ROUND_HALF_EVEN))
-    for above, quantum in _QUANTA:
-        if value > above:
-            return float(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
-    return float(value.quantize(_SMALLEST, rounding=ROUND_HALF_EVEN))
 
 
 @dataclass(frozen=True)
@@ -145,14 +126,33 @@ def _rebase(rates: dict[str, Decimal], params: Params) -> dict[str, int | float]
     eur = {**rates, PIVOT: Decimal(1)}
     if params.base not in eur:
         return None
-    out: dict[str, int | float] = {}
-    with localcontext() as ctx:  # one context for every division of the answer
-        ctx.prec = reads.CROSS_PRECISION
-        for code in sorted(eur):
-            if code == params.base or (params.quotes is not None and code not in params.quotes):
-                continue
-            out[code] = display(params.amount * (eur[code] / eur[params.base]))
-    return out or None
+    return rebase(eur, params.base, params.quotes, params.amount) or None
+
+
+def eur_range(
+    store: HotStore, table: str, start: date, end: date
+) -> tuple[bytes, dict[str, str]] | None:
+    """A range in EUR of every currency, amount 1, joined from the days' rendered answers
+    (`v1eur`, items.day_answer): the same bytes the general path renders, without a Decimal.
+    None when a day has no `v1eur` (an item older gold wrote; the next sync rewrites it) or
+    none is published."""
+    parts, sources = [], {}
+    days = store.query(
+        table, RATES_PK, sk_min=start.isoformat(), sk_max=end.isoformat(),
+        attributes=["v1eur", "src"],
+    )  # fmt: skip
+    for item in days:
+        answer = item.get("v1eur")
+        if answer is None:
+            return None
+        if answer != "{}":
+            parts.append(f'"{item["sk"]}":{answer}')
+            sources.update(item.get("src", {}))
+    if not parts:
+        return None
+    first, last = parts[0][1:11], parts[-1][1:11]
+    head = f'{{"amount":1.0,"base":"{PIVOT}","start_date":"{first}","end_date":"{last}","rates":{{'
+    return (head + ",".join(parts) + "}}").encode(), sources
 
 
 def _day(spec: str) -> date:
@@ -209,7 +209,9 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
     def render(
         body: dict[str, Any], max_age: int, sources: dict[str, str] | None = None
     ) -> http_cache.Answer:
-        raw = json.dumps(body, separators=(",", ":")).encode()
+        return rendered_raw(json.dumps(body, separators=(",", ":")).encode(), max_age, sources)
+
+    def rendered_raw(raw: bytes, max_age: int, sources: dict[str, str] | None) -> http_cache.Answer:
         headers = http_cache.headers(http_cache.etag(raw), max_age)
         if sources:
             headers[SOURCES_HEADER] = ",".join(f"{c}={s}" for c, s in sorted(sources.items()))
@@ -289,6 +291,11 @@ def create_app(settings: Settings | None = None, store: HotStore | None = None) 
         max_age = PAST_MAX_AGE if closed else LATEST_MAX_AGE
 
         def rendered_range() -> http_cache.Answer:
+            if (params.base, params.quotes, params.amount) == (PIVOT, None, 1):
+                joined = eur_range(store, table, start, end)
+                if joined is not None:
+                    raw, sources_of = joined
+                    return rendered_raw(raw, max_age, sources_of)
             series: dict[str, dict[str, int | float]] = {}
             sources: dict[str, str] = {}
             items = store.query(

@@ -3,7 +3,8 @@
 Key schema (pk, sk are strings):
 - `RATES` / `YYYY-MM-DD`  one item per ECB publication day: `rates` (currency → Decimal, EUR
   left out: it is the pivot), `src` (currency → source, only for the rates that are not the
-  ECB's, absent when all are), `h` (content hash of `rates` and `src`), `run_id` (the silver
+  ECB's, absent when all are), `v1eur` (the day's /v1 `rates` in EUR of every currency, amount
+  1, as JSON text: day_answer), `h` (content hash of `rates` and `src`), `run_id` (the silver
   run that wrote it).
 - `META` / `CURRENCIES`   every currency ever served: code → {"first": day, "last": day,
   "name", "minor_units"} and "source" for a currency the ECB never gave; `pivot` (EUR's name
@@ -23,14 +24,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from makerates_gold.display import rebase
+
 RATES_PK = "RATES"
 META_PK = "META"
 CURRENCIES_SK = "CURRENCIES"
 PROVIDERS_SK = "PROVIDERS"
 SYNC_SK = "SYNC"
 PIVOT = "EUR"
-HASH_VERSION = "v1"  # of the day and currencies hashes
-DIGEST_VERSION = "v2"  # of the year digests; a watermark of another version compares all
+HASH_VERSION = "v1"  # of the currencies and providers hashes
+# of the day hashes: v2 items carry `v1eur`, so a day written before is rewritten once
+DAY_HASH_VERSION = "v2"
+DIGEST_VERSION = "v3"  # of the year digests; a watermark of another version compares all
+SERIES_DIGEST_VERSION = "v2"  # of the series items' hashes
 ECB = "ecb"
 
 Rates = dict[str, Decimal]
@@ -43,11 +49,18 @@ def _digest(text: str) -> str:
 def rates_hash(rates: Mapping[str, Decimal], sources: Mapping[str, str] | None = None) -> str:
     """A content hash of one day: its rates (trailing zeros already stripped, as the loader
     gives them) and the source of each rate that is not the ECB's. A day served only by the
-    ECB hashes as it did before sources existed, so such items need no rewrite."""
+    ECB hashes without a `src` part."""
     body = ";".join(f"{c}={r}" for c, r in sorted(rates.items()))
     if sources:
         body += "|src:" + ";".join(f"{c}={s}" for c, s in sorted(sources.items()))
-    return _digest(f"{HASH_VERSION}|{body}")
+    return _digest(f"{DAY_HASH_VERSION}|{body}")
+
+
+def day_answer(rates: Rates) -> str:
+    """The day's /v1 `rates` in EUR, amount 1, every currency: the API's own rendering
+    (display.rebase), so that a range of them is answered by joining the texts."""
+    per_pivot = {**rates, PIVOT: Decimal(1)}
+    return json.dumps(rebase(per_pivot, PIVOT, None, Decimal(1)), separators=(",", ":"))
 
 
 def day_item(
@@ -58,6 +71,7 @@ def day_item(
         "pk": RATES_PK,
         "sk": day,
         "rates": rates,
+        "v1eur": day_answer(rates),
         "h": rates_hash(rates, sources),
         "run_id": run_id,
     }

@@ -13,7 +13,7 @@ from makerates_core.errors import UpstreamError, UserError
 from makerates_core.lake import Lake
 from makerates_core.settings import Settings
 
-from makerates_gold.items import DIGEST_VERSION, ECB, Rates
+from makerates_gold.items import DIGEST_VERSION, ECB, SERIES_DIGEST_VERSION, Rates
 
 PUBLISHED_KEY = "silver/published.json"
 TABLE = "fct_rates"
@@ -293,7 +293,7 @@ class SilverTable:
             return {}
         params = {mart: uris for mart, uris in files.items() if uris}  # $mart in its part
         self._fetch("create temp table series as " + " union all ".join(parts), **params)
-        hashes = self._fetch(_SERIES_HASHES, version=DIGEST_VERSION)
+        hashes = self._fetch(_SERIES_HASHES, version=SERIES_DIGEST_VERSION)
         return {(pk, sk): h for pk, sk, h in hashes}
 
     def series_files(self) -> list[str]:
@@ -303,7 +303,7 @@ class SilverTable:
     def series_rows(self, keys: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
         """(pk, sk, rows, h) of the series items `keys` (after series_hashes)."""
         wanted = [f"{pk}|{sk}" for pk, sk in keys]
-        return self._fetch(_SERIES_ROWS, keys=wanted, version=DIGEST_VERSION)
+        return self._fetch(_SERIES_ROWS, keys=wanted, version=SERIES_DIGEST_VERSION)
 
     def days(self, years: list[str]) -> dict[str, Day]:
         """The served days of `years`, as exact Decimals."""

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localco
 from makerates_core.errors import UserError
 from makerates_core.hotstore import HotStore
 
+from makerates_gold.display import CROSS_PRECISION
 from makerates_gold.items import (
     CURRENCIES_SK,
     META_PK,
@@ -31,7 +32,6 @@ from makerates_gold.items import (
 
 FIRST_DAY = date(1999, 1, 4)  # the ECB's first reference rates
 LOOKBACK_DAYS = 14  # v1's reach back, and silver's carry_forward_days
-CROSS_PRECISION = 50
 _CODE = re.compile(r"^[A-Z]{3}$")
 
 
