@@ -429,8 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.floor:
         kind, url, work, *first = args.floor
-        floor = backfill_floor if kind == "backfill" else daily_floor
-        print(json.dumps(floor(url, Path(work), *first)))
+        floors = {"backfill": backfill_floor, "daily": daily_floor}
+        if kind not in floors:
+            parser.error(f"--floor {kind}: the floors are {', '.join(floors)}")
+        print(json.dumps(floors[kind](url, Path(work), *first)))
         return 0
     from bench import api_paths
     from makerates_core.hotstore import table_name

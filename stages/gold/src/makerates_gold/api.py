@@ -136,7 +136,7 @@ def eur_range(
     (`v1eur`, items.day_answer): the same bytes the general path renders, without a Decimal.
     None when a day has no `v1eur` (an item older gold wrote; the next sync rewrites it) or
     none is published."""
-    parts, sources = [], {}
+    parts, answered, sources = [], [], {}
     days = store.query(
         table, RATES_PK, sk_min=start.isoformat(), sk_max=end.isoformat(),
         attributes=["v1eur", "src"],
@@ -147,10 +147,11 @@ def eur_range(
             return None
         if answer != "{}":
             parts.append(f'"{item["sk"]}":{answer}')
+            answered.append(item["sk"])
             sources.update(item.get("src", {}))
     if not parts:
         return None
-    first, last = parts[0][1:11], parts[-1][1:11]
+    first, last = answered[0], answered[-1]
     head = f'{{"amount":1.0,"base":"{PIVOT}","start_date":"{first}","end_date":"{last}","rates":{{'
     return (head + ",".join(parts) + "}}").encode(), sources
 

@@ -29,6 +29,7 @@ from makerates_gold.items import (
     currencies_item,
     day_item,
     providers_item,
+    rates_hash,
     series_item,
     sync_item,
 )
@@ -82,9 +83,9 @@ def plan_day_items(
             )
         }
         for day in sorted(d for d in days if d.startswith(year)):
-            item = day_item(day, days[day].rates, run_id, days[day].sources)
-            if held.get(day) != item["h"]:
-                items.append(item)
+            # the hash first: an unchanged day's item (its v1eur rendering) is never built
+            if held.get(day) != rates_hash(days[day].rates, days[day].sources):
+                items.append(day_item(day, days[day].rates, run_id, days[day].sources))
         stale.extend(sorted(d for d in held if d not in days))
     return items, stale
 

@@ -15,6 +15,12 @@ RATE_TABLES = tuple(p.bronze_table for p in providers.registry())
 LOADS_GLOB = "bronze/_dlt_loads/*.jsonl"
 
 
+def files_variable(table: str) -> str:
+    """The environment variable listing a bronze table's files for this build (the
+    bronze_files macro reads it; runner.model_inputs sets it)."""
+    return f"MAKERATES_BRONZE_{table.upper()}_FILES"
+
+
 @dataclass(frozen=True)
 class Inventory:
     loads: list[str]  # sorted ids of completed loads that wrote rate rows

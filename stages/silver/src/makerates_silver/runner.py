@@ -44,9 +44,15 @@ from makerates_core.lake import Lake
 from makerates_core.settings import Settings, scoped_environ
 
 from makerates_silver import parse_cache
-from makerates_silver.bronze import RATE_TABLES, Inventory, changed_dates, inventory
+from makerates_silver.bronze import (
+    RATE_TABLES,
+    Inventory,
+    changed_dates,
+    files_variable,
+    inventory,
+)
 from makerates_silver.project import project_dir
-from makerates_silver.settled_tests import files_variable, settled_tests
+from makerates_silver.settled_tests import settled_tests
 
 log = logging.getLogger("makerates")
 

@@ -13,14 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from makerates_silver.bronze import RATE_TABLES
+from makerates_silver.bronze import RATE_TABLES, files_variable
 
 SOURCE_PREFIX = "source.makerates_silver.bronze."
-
-
-def files_variable(table: str) -> str:
-    """The environment variable listing a bronze table's files for this build (bronze_files)."""
-    return f"MAKERATES_BRONZE_{table.upper()}_FILES"
 
 
 def settled_tests(manifest: Any, inputs: dict[str, str], *, incremental: bool) -> list[str]:
